@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module map (import rules are documented and enforced in ARCHITECTURE.md and Tests/ReckonCoreTests/PurityTests):
+//   ReckonCore      pure domain: events, job runs, months, usage split, units, projections, store protocols
+//   CLMDB           system library: Debian's liblmdb (pkg-config lmdb)
+//   ReckonLMDB      the LMDB event store                      -> ReckonCore, CLMDB
+//   ReckonSacct     sacct output parser and sacct runner        -> ReckonCore
+//   ReckonConfig    waldur-site-agent YAML + reckon: section    -> ReckonCore, Yams
+//   ReckonWaldur    Waldur Mastermind HTTP client               -> AsyncHTTPClient, Logging
+//   WaldurSimulator a faithful Waldur test double (Hummingbird) -> Hummingbird, Yams
+//   ReckonEngine    application services (ingest, usage, replay) wiring adapters to the core
+//   reckon          the command-line executable
+let package = Package(
+    name: "reckon",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reckon", targets: ["reckon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        .target(name: "ReckonCore"),
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]
+        ),
+        .target(name: "ReckonLMDB", dependencies: ["ReckonCore", "CLMDB"]),
+        .target(name: "ReckonSacct", dependencies: ["ReckonCore"]),
+        .target(name: "ReckonConfig", dependencies: [
+            "ReckonCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "ReckonWaldur", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "WaldurSimulator", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReckonEngine", dependencies: [
+            "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "reckon", dependencies: [
+            "ReckonEngine", "ReckonConfig", "ReckonCore", "WaldurSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "ReckonCoreTests", dependencies: [
+            "ReckonCore",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "EventStoreContractTests", dependencies: ["ReckonCore", "ReckonLMDB"]),
+        .testTarget(name: "ReckonSacctTests", dependencies: ["ReckonSacct", "ReckonCore"]),
+        .testTarget(name: "ReckonConfigTests", dependencies: ["ReckonConfig", "ReckonCore"]),
+        .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig"]),
+        .testTarget(name: "ReckonCLITests", dependencies: ["ReckonCore"]),
+        .testTarget(name: "ReckonWaldurTests", dependencies: ["ReckonWaldur", "WaldurSimulator"]),
+        .testTarget(name: "WaldurSimulatorTests", dependencies: ["WaldurSimulator"]),
+    ]
+)
