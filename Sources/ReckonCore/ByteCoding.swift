@@ -1,0 +1,107 @@
+/// Appends primitive values to a byte buffer: the building block of the event codec and of
+/// store keys. Varints are LEB128; signed values are zigzag-encoded; fixed-width integers are
+/// big-endian so that byte order equals numeric order in keys.
+public struct ByteWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+
+    public mutating func u8(_ v: UInt8) { bytes.append(v) }
+
+    public mutating func u32BE(_ v: UInt32) {
+        bytes.append(UInt8(v >> 24)); bytes.append(UInt8(truncatingIfNeeded: v >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+
+    public mutating func u64BE(_ v: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    }
+
+    public mutating func i128BE(_ v: Int128) {
+        let u = UInt128(bitPattern: v)
+        u64BE(UInt64(truncatingIfNeeded: u >> 64))
+        u64BE(UInt64(truncatingIfNeeded: u))
+    }
+
+    public mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+        bytes.append(UInt8(v))
+    }
+
+    public mutating func zigzag(_ v: Int64) {
+        varint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+    }
+
+    public mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { buf in
+            varint(UInt64(buf.count))
+            bytes.append(contentsOf: buf)
+        }
+    }
+
+    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+}
+
+/// Why bytes could not be decoded: truncated or malformed data, or data written by a newer reckon.
+public struct ByteDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Reads what ``ByteWriter`` wrote, with bounds checks on every read.
+public struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    public private(set) var offset: Int = 0
+
+    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    public var isAtEnd: Bool { offset >= bytes.count }
+
+    public mutating func u8() throws(ByteDecodingError) -> UInt8 {
+        guard offset < bytes.count else { throw ByteDecodingError("truncated at byte \(offset)") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    public mutating func u64BE() throws(ByteDecodingError) -> UInt64 {
+        guard offset + 8 <= bytes.count else { throw ByteDecodingError("truncated u64 at byte \(offset)") }
+        var v: UInt64 = 0
+        for i in 0..<8 { v = (v << 8) | UInt64(bytes[offset + i]) }
+        offset += 8
+        return v
+    }
+
+    public mutating func i128BE() throws(ByteDecodingError) -> Int128 {
+        let hi = try u64BE(), lo = try u64BE()
+        return Int128(bitPattern: (UInt128(hi) << 64) | UInt128(lo))
+    }
+
+    public mutating func varint() throws(ByteDecodingError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try u8()
+            guard shift < 64 else { throw ByteDecodingError("varint too long at byte \(offset)") }
+            result |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    public mutating func zigzag() throws(ByteDecodingError) -> Int64 {
+        let u = try varint()
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    public mutating func string() throws(ByteDecodingError) -> String {
+        let n = try varint()
+        guard n <= UInt64(bytes.count - offset) else { throw ByteDecodingError("truncated string at byte \(offset)") }
+        let len = Int(n)
+        let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + len]), as: UTF8.self)
+        offset += len
+        return s
+    }
+}

@@ -1,0 +1,135 @@
+/// The tables an event store keeps beside the append-only log, all updated in the same atomic
+/// write transaction as the events they derive from (pyeventsourcing's "tracking records"):
+/// a complete dedup index, the live projection and metadata. Keys sort bytewise.
+public enum StoreTable: String, CaseIterable, Sendable {
+    /// Job-run identity key → sequence number (8 bytes BE) of its latest version.
+    case runs
+    /// Identity key → sequence number of runs that have started and not ended.
+    case openRuns
+    /// ``UsageKey`` bytes → closed native usage (Int128 BE): the persisted projection.
+    case usage
+    /// UTF-8 name → bytes: format version, projection fingerprint, observation marks.
+    case meta
+}
+
+/// Why an event store operation failed, in words an operator can act on.
+public enum EventStoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The LMDB map is full; nothing of the failed transaction was committed.
+    case mapFull(path: String, mapSize: Int)
+    /// The file system is full (ENOSPC) or over quota; nothing of the failed transaction was committed.
+    case diskFull(path: String)
+    /// The state was written by a newer reckon (format `found`; this build reads up to `supported`).
+    case newerFormat(path: String, found: UInt32, supported: UInt32)
+    /// Another process holds the exclusive lock on the state directory.
+    case locked(path: String, holder: String)
+    /// Data that does not decode, or a broken invariant (a gap in sequence numbers…).
+    case corrupt(String)
+    /// Any other failure of the storage layer, with the operation and the system's message.
+    case storage(operation: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .mapFull(let p, let size):
+            return "the event store at \(p) is full (LMDB map of \(size) bytes); nothing from the failed write was committed. Raise reckon.map_size_mb (or free disk space) and run again"
+        case .diskFull(let p):
+            return "no space left on the device holding \(p); nothing from the failed write was committed. Free space and run again"
+        case .newerFormat(let p, let found, let supported):
+            return "the state at \(p) has format \(found), written by a newer reckon; this reckon reads format \(supported) or older. Refusing to open it rather than misread it"
+        case .locked(let p, let holder):
+            return "the state directory \(p) is locked by another reckon (\(holder))"
+        case .corrupt(let why):
+            return "the event store is inconsistent: \(why)"
+        case .storage(let op, let msg):
+            return "event store \(op) failed: \(msg)"
+        }
+    }
+}
+
+/// Read access to one consistent snapshot of an event store.
+public protocol EventStoreReader {
+    /// The number of events, which is also the next sequence number.
+    func eventCount() throws(EventStoreError) -> UInt64
+    /// The encoded event at `sequence`, or nil past the end.
+    func eventBytes(at sequence: Sequence64) throws(EventStoreError) -> [UInt8]?
+    /// Visits encoded events in sequence order from `start` until `body` returns false.
+    /// The buffer is valid only during the call.
+    func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws
+    func value(in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]?
+    /// Visits the table's entries whose key starts with `prefix`, in key order, until `body` returns false.
+    func forEachEntry(in table: StoreTable, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
+}
+
+/// Write access inside one atomic transaction: either everything done through it is committed
+/// together, or (on a thrown error) nothing is.
+public protocol EventStoreWriter: EventStoreReader {
+    /// Appends an encoded event at the end of the log and returns its sequence number.
+    func append(_ encoded: [UInt8]) throws(EventStoreError) -> Sequence64
+    func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError)
+    func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError)
+    /// Removes every entry of a table (used when a projection is rebuilt).
+    func clear(_ table: StoreTable) throws(EventStoreError)
+}
+
+/// An append-only event log plus its derived tables. Implementations: ``InMemoryEventStore``
+/// (tests, dry runs) and the LMDB store; both pass the same contract test suite.
+public protocol EventStore: AnyObject, Sendable {
+    /// Runs `body` against a consistent read snapshot; writers never block it.
+    func read<T>(_ body: (any EventStoreReader) throws -> T) throws -> T
+    /// Runs `body` in one write transaction, committed durably when `body` returns and rolled
+    /// back entirely when it throws. Writes are serialised.
+    func write<T>(_ body: (any EventStoreWriter) throws -> T) throws -> T
+}
+
+extension EventStoreReader {
+    /// The decoded event at `sequence`.
+    public func event(at sequence: Sequence64) throws -> Event? {
+        guard let bytes = try eventBytes(at: sequence) else { return nil }
+        do { return try EventCodec.decode(bytes) } catch {
+            throw EventStoreError.corrupt("event \(sequence) does not decode: \(error)")
+        }
+    }
+
+    /// Decoded events from `start`, at most `limit`.
+    public func events(from start: Sequence64, limit: Int) throws -> [StoredEvent] {
+        var out: [StoredEvent] = []
+        guard limit > 0 else { return out }
+        try forEachEvent(from: start) { seq, buf in
+            do { out.append(StoredEvent(sequence: seq, event: try EventCodec.decode(buf))) } catch {
+                throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
+            }
+            return out.count < limit
+        }
+        return out
+    }
+
+    public func meta(_ name: String) throws(EventStoreError) -> [UInt8]? {
+        try value(in: .meta, key: Array(name.utf8))
+    }
+}
+
+extension EventStoreWriter {
+    @discardableResult
+    public func append(_ event: Event) throws(EventStoreError) -> Sequence64 {
+        try append(EventCodec.encode(event))
+    }
+
+    public func setMeta(_ name: String, _ value: [UInt8]) throws(EventStoreError) {
+        try put(value, in: .meta, key: Array(name.utf8))
+    }
+}
+
+/// Big-endian helpers for store values.
+public enum StoreBytes {
+    public static func u64(_ v: UInt64) -> [UInt8] { var w = ByteWriter(capacity: 8); w.u64BE(v); return w.bytes }
+    public static func u64(_ b: [UInt8]) -> UInt64? {
+        guard b.count == 8 else { return nil }
+        return b.reduce(0) { ($0 << 8) | UInt64($1) }
+    }
+    public static func i128(_ v: Int128) -> [UInt8] { var w = ByteWriter(capacity: 16); w.i128BE(v); return w.bytes }
+    public static func i128(_ b: [UInt8]) -> Int128? {
+        guard b.count == 16 else { return nil }
+        var u: UInt128 = 0
+        for x in b { u = (u << 8) | UInt128(x) }
+        return Int128(bitPattern: u)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Maps instants to billing months, and months to half-open windows, in one explicit time zone.
+///
+/// The month edges are the first instant of the 1st day at local midnight in `timeZone`
+/// (DST and leap years are Foundation's `Calendar` business). They are computed once, at
+/// construction, for 1970-01 ... 2199-12 and looked up by binary search afterwards, so the
+/// projections pay no calendar cost per job. Construction reads no clock.
+public struct MonthCalendar: Sendable {
+    public let timeZone: TimeZone
+    /// `edges[i]` is the start of month `firstOrdinal + i`; one more edge closes the last month.
+    private let edges: [EpochSeconds]
+    private let firstOrdinal: Int
+
+    public static let firstSupportedYear = 1970
+    public static let lastSupportedYear = 2199
+
+    /// Creates the calendar for an IANA zone name such as `Europe/Tallinn` or `UTC`.
+    /// Returns nil for an unknown zone (never silently falls back).
+    public init?(timeZoneIdentifier: String) {
+        guard let tz = TimeZone(identifier: timeZoneIdentifier) else { return nil }
+        self.init(timeZone: tz)
+    }
+
+    public init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = timeZone
+        let first = BillingMonth(year: Self.firstSupportedYear, month: 1)!.ordinal
+        let last = BillingMonth(year: Self.lastSupportedYear, month: 12)!.ordinal + 1
+        var edges: [EpochSeconds] = []
+        edges.reserveCapacity(last - first + 1)
+        for ord in first...last {
+            var dc = DateComponents()
+            dc.year = ord / 12
+            dc.month = ord % 12 + 1
+            dc.day = 1
+            dc.hour = 0
+            dc.minute = 0
+            dc.second = 0
+            // A zone whose midnight does not exist on that day (a DST jump at 00:00) yields the
+            // first instant that does exist, which is still the first instant of the day.
+            let date = cal.date(from: dc) ?? Date(timeIntervalSince1970: 0)
+            edges.append(EpochSeconds(date.timeIntervalSince1970.rounded(.down)))
+        }
+        self.edges = edges
+        self.firstOrdinal = first
+    }
+
+    public var timeZoneIdentifier: String { timeZone.identifier }
+
+    /// The half-open window `[first instant, first instant of next month)` of `month`,
+    /// or nil outside the supported years.
+    public func window(of month: BillingMonth) -> TimeWindow? {
+        let i = month.ordinal - firstOrdinal
+        guard i >= 0, i + 1 < edges.count else { return nil }
+        return TimeWindow(start: edges[i], end: edges[i + 1])
+    }
+
+    /// The month containing instant `t`, or nil outside the supported years.
+    public func month(containing t: EpochSeconds) -> BillingMonth? {
+        guard let i = edgeIndex(containing: t) else { return nil }
+        return BillingMonth(ordinal: firstOrdinal + i)
+    }
+
+    /// Index into `edges` of the month containing `t`.
+    @usableFromInline
+    func edgeIndex(containing t: EpochSeconds) -> Int? {
+        guard let first = edges.first, let last = edges.last, t >= first, t < last else { return nil }
+        var lo = 0, hi = edges.count - 1   // edges[lo] <= t < edges[hi]
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if edges[mid] <= t { lo = mid } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Calls `body` with each month that overlaps `[start, end)` and the overlapping part,
+    /// in order. The parts tile the clipped interval exactly.
+    public func forEachMonth(overlapping start: EpochSeconds, _ end: EpochSeconds,
+                             _ body: (BillingMonth, TimeWindow) throws -> Void) rethrows {
+        guard end > start, let last = edges.last, let first = edges.first else { return }
+        let s = Swift.max(start, first)
+        let e = Swift.min(end, last)
+        guard e > s, var i = edgeIndex(containing: s) else { return }
+        while i + 1 < edges.count && edges[i] < e {
+            let ws = Swift.max(s, edges[i]), we = Swift.min(e, edges[i + 1])
+            if we > ws, let m = BillingMonth(ordinal: firstOrdinal + i), let w = TimeWindow(start: ws, end: we) {
+                try body(m, w)
+            }
+            i += 1
+        }
+    }
+
+    /// The month `n` months before the month containing `t` (n = 0 is that month).
+    public func months(endingAt t: EpochSeconds, count n: Int) -> [BillingMonth] {
+        guard let current = month(containing: t), n > 0 else { return [] }
+        return (0..<n).reversed().compactMap { BillingMonth(ordinal: current.ordinal - $0) }
+    }
+}

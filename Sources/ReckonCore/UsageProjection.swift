@@ -1,0 +1,107 @@
+/// The desired-usage projection as a value: closed native usage per ``UsageKey``, the set of runs
+/// still going, and per cluster the time of the last observation (running runs count up to it).
+///
+/// `apply` is the pure fold used by replay; the store keeps the same state in its tables,
+/// maintained by ``JobRunRecorder`` with the same arithmetic, and ``load(from:)`` reads it back
+/// so `reckon replay` can check the two are bit-identical.
+public struct UsageProjection: Equatable, Sendable {
+    public var closed: [UsageKey: Int128] = [:]
+    /// Identity key bytes → sequence number of the running version.
+    public var open: [[UInt8]: Sequence64] = [:]
+    public var observedUntil: [String: EpochSeconds] = [:]
+
+    public init() {}
+
+    /// Folds one event in. `superseded` is the run the event's version replaces (looked up by
+    /// its sequence number by the caller), so the fold needs no memory of every run.
+    public mutating func apply(_ event: StoredEvent, superseded: JobRun?, settings: ProjectionSettings) {
+        switch event.event {
+        case .jobRunObserved(let e):
+            let key = e.run.identity.keyBytes
+            if let old = superseded {
+                if old.end != nil {
+                    UsageContribution.forEachMonth(of: old, observedUntil: nil, settings: settings) { k, v in add(k, -v) }
+                }
+                open[key] = nil
+            }
+            if e.run.end != nil {
+                UsageContribution.forEachMonth(of: e.run, observedUntil: nil, settings: settings) { k, v in add(k, v) }
+            } else if e.run.start != nil {
+                open[key] = event.sequence
+            }
+        case .sacctObserved(let o):
+            observedUntil[o.cluster] = Swift.max(observedUntil[o.cluster] ?? o.observedAt, o.observedAt)
+        }
+    }
+
+    mutating func add(_ k: UsageKey, _ v: Int128) {
+        let n = (closed[k] ?? 0) + v
+        closed[k] = n == 0 ? nil : n
+    }
+
+    /// Rebuilds the projection from sequence 0 of a store snapshot.
+    public static func replay(_ reader: any EventStoreReader, settings: ProjectionSettings,
+                              until last: Sequence64? = nil) throws -> (projection: UsageProjection, events: UInt64) {
+        var p = UsageProjection()
+        var n: UInt64 = 0
+        try reader.forEachEvent(from: 0) { seq, buf in
+            if let last, seq > last { return false }
+            let event: Event
+            do { event = try EventCodec.decode(buf) } catch {
+                throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
+            }
+            var superseded: JobRun?
+            if case .jobRunObserved(let e) = event, let s = e.supersedes {
+                guard case .jobRunObserved(let old)? = try reader.event(at: s) else {
+                    throw EventStoreError.corrupt("event \(seq) supersedes \(s), which is not a job run")
+                }
+                superseded = old.run
+            }
+            p.apply(StoredEvent(sequence: seq, event: event), superseded: superseded, settings: settings)
+            n += 1
+            return true
+        }
+        return (p, n)
+    }
+
+    /// Reads the persisted projection from the store's tables.
+    public static func load(from reader: any EventStoreReader) throws -> UsageProjection {
+        var p = UsageProjection()
+        try reader.forEachEntry(in: .usage, prefix: []) { k, v in
+            guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else {
+                throw EventStoreError.corrupt("undecodable usage row")
+            }
+            p.closed[key] = amount
+            return true
+        }
+        try reader.forEachEntry(in: .openRuns, prefix: []) { k, v in
+            guard let seq = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable open-run row") }
+            p.open[k] = seq
+            return true
+        }
+        try reader.forEachEntry(in: .meta, prefix: Array(ProjectionMeta.observedPrefix.utf8)) { k, v in
+            guard let t = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable observation mark") }
+            let cluster = String(decoding: k.dropFirst(ProjectionMeta.observedPrefix.utf8.count), as: UTF8.self)
+            p.observedUntil[cluster] = Int64(bitPattern: t)
+            return true
+        }
+        return p
+    }
+
+    /// Writes this projection into the store's tables, replacing what was there.
+    public func save(to writer: any EventStoreWriter, settings: ProjectionSettings) throws {
+        try writer.clear(.usage)
+        try writer.clear(.openRuns)
+        for (k, v) in closed { try writer.put(StoreBytes.i128(v), in: .usage, key: k.bytes) }
+        for (k, s) in open { try writer.put(StoreBytes.u64(s), in: .openRuns, key: k) }
+        for (c, t) in observedUntil { try writer.setMeta(ProjectionMeta.observedPrefix + c, StoreBytes.u64(UInt64(bitPattern: t))) }
+        try writer.setMeta(ProjectionMeta.fingerprint, Array(settings.fingerprint.utf8))
+    }
+}
+
+/// Names of the projection's metadata entries.
+public enum ProjectionMeta {
+    public static let fingerprint = "projection.fingerprint"
+    public static let observedPrefix = "observed."
+    public static let format = "format"
+}
