@@ -1,0 +1,95 @@
+import Foundation
+import ReckonCore
+
+/// reckon's whole configuration: a waldur-site-agent YAML file read as is, plus reckon's own
+/// optional top-level `reckon:` section. Keys of the agent's other modes are accepted and ignored.
+public struct ReckonConfiguration: Sendable {
+    /// The IANA zone of billing-month edges (`timezone`, default `UTC`).
+    public var timeZoneIdentifier: String
+    public var calendar: MonthCalendar
+    /// Open billing months: the current one and `reporting_periods − 1` before it (1…12, default 2).
+    public var reportingPeriods: Int
+    public var offerings: [OfferingConfiguration]
+    public var reckon: ReckonSettings
+
+    public init(timeZoneIdentifier: String, calendar: MonthCalendar, reportingPeriods: Int,
+                offerings: [OfferingConfiguration], reckon: ReckonSettings) {
+        self.timeZoneIdentifier = timeZoneIdentifier
+        self.calendar = calendar
+        self.reportingPeriods = reportingPeriods
+        self.offerings = offerings
+        self.reckon = reckon
+    }
+
+    /// The projection settings implied by this configuration.
+    public var projectionSettings: ProjectionSettings {
+        ProjectionSettings(calendar: calendar, tresSource: reckon.usageTRES)
+    }
+
+    /// The offering named by UUID (hex with or without dashes, any case) or by name; nil = the first.
+    public func offering(_ selector: String?) -> OfferingConfiguration? {
+        guard let selector, !selector.isEmpty else { return offerings.first }
+        let norm = OfferingConfiguration.normaliseUUID(selector)
+        return offerings.first { OfferingConfiguration.normaliseUUID($0.offeringUUID) == norm } ?? offerings.first { $0.name == selector }
+    }
+
+    /// A configuration with no offerings, for commands run without `--config`.
+    public static func defaults(timeZone: String = "UTC") -> ReckonConfiguration? {
+        guard let cal = MonthCalendar(timeZoneIdentifier: timeZone) else { return nil }
+        return ReckonConfiguration(timeZoneIdentifier: timeZone, calendar: cal, reportingPeriods: 2, offerings: [], reckon: ReckonSettings())
+    }
+}
+
+/// One `offerings[]` entry: which Waldur offering, how to reach it, and how SLURM TRES map to its
+/// components.
+public struct OfferingConfiguration: Sendable {
+    public var name: String
+    public var apiURL: String
+    public var token: SecretToken
+    public var offeringUUID: String
+    public var verifySSL: Bool
+    public var backendType: String
+    /// Directory holding sacct/sacctmgr (`backend_settings.slurm_bin_path`, default `/usr/bin`).
+    public var slurmBinPath: String
+    /// `backend_settings.cluster_name`; empty when not set.
+    public var clusterName: String
+    /// In file order.
+    public var components: [Component]
+
+    public init(name: String, apiURL: String, token: SecretToken, offeringUUID: String, verifySSL: Bool = true,
+                backendType: String = "slurm", slurmBinPath: String = "/usr/bin", clusterName: String = "",
+                components: [Component]) {
+        self.name = name
+        self.apiURL = apiURL
+        self.token = token
+        self.offeringUUID = offeringUUID
+        self.verifySSL = verifySSL
+        self.backendType = backendType
+        self.slurmBinPath = slurmBinPath
+        self.clusterName = clusterName
+        self.components = components
+    }
+
+    public func component(named n: String) -> Component? { components.first { $0.name == n } }
+
+    static func normaliseUUID(_ s: String) -> String {
+        s.lowercased().filter { $0 != "-" && $0 != "{" && $0 != "}" }
+    }
+}
+
+/// The optional top-level `reckon:` section: settings the site-agent does not have.
+public struct ReckonSettings: Sendable, Equatable {
+    /// Where the LMDB state lives; nil = the default (`/var/lib/reckon` as root, else
+    /// `$XDG_STATE_HOME/reckon`).
+    public var stateDirectory: String?
+    /// `alloc` (default: AllocTRES, what was granted) or `req` (ReqTRES, the site-agent's choice).
+    public var usageTRES: TRESSource = .alloc
+    /// Largest LMDB map, in MiB (the map grows to it as needed).
+    public var maxMapSizeMB: Int = 1_048_576
+    /// Seconds before a hung sacct is killed.
+    public var sacctTimeoutSeconds: Int = 600
+
+    public init() {}
+
+    public static let knownKeys: Set<String> = ["state_dir", "usage_tres", "max_map_size_mb", "sacct_timeout_seconds"]
+}

@@ -1,0 +1,127 @@
+import ReckonCore
+
+/// Desired usage in Waldur units, as `reckon usage` shows it and the reconciler will send it:
+/// per (resource, component) or per (resource, user, component), for a billing month or any
+/// half-open window. Native sums are exact; each row is rounded once, on its own (a resource
+/// total is not the sum of rounded user rows).
+public struct UsageReport: Sendable {
+    public enum Grouping: String, Sendable, CaseIterable { case resource, user }
+
+    public struct Row: Sendable, Equatable {
+        public var resource: String
+        public var user: String?
+        public var component: String
+        public var period: String
+        public var native: Int128
+        public var amount: WaldurAmount
+    }
+
+    public var rows: [Row]
+    public var period: String
+    /// Running runs counted up to these instants (per cluster).
+    public var observedUntil: [String: EpochSeconds]
+}
+
+/// Computes ``UsageReport``s from a ledger.
+public struct UsageQuery {
+    public let ledger: Ledger
+
+    public init(ledger: Ledger) { self.ledger = ledger }
+
+    /// Native usage of one month from the live projection: closed rows plus running runs up to
+    /// their cluster's last observation.
+    public func nativeUsage(month: BillingMonth) throws -> (usage: [UsageKey: Int128], observedUntil: [String: EpochSeconds]) {
+        let settings = ledger.settings
+        return try ledger.store.read { r in
+            var out: [UsageKey: Int128] = [:]
+            try r.forEachEntry(in: .usage, prefix: UsageKey.monthPrefix(month)) { k, v in
+                guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+                out[key, default: 0] += amount
+                return true
+            }
+            let marks = try observationMarks(r)
+            try forEachOpenRun(r) { run in
+                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                    if k.month == month { out[k, default: 0] += v }
+                }
+            }
+            return (out, marks)
+        }
+    }
+
+    /// Native usage in any half-open window, from the latest version of every run (a full scan
+    /// of the run index; independent of the month projection).
+    public func nativeUsage(window: TimeWindow) throws -> (usage: [UsageKey: Int128], observedUntil: [String: EpochSeconds]) {
+        let source = ledger.settings.tresSource
+        let label = BillingMonth(year: 1, month: 1)!   // windows are not months; the key's month is unused
+        return try ledger.store.read { r in
+            var out: [UsageKey: Int128] = [:]
+            let marks = try observationMarks(r)
+            try r.forEachEntry(in: .runs, prefix: []) { _, v in
+                guard let seq = StoreBytes.u64(v), case .jobRunObserved(let e)? = try r.event(at: seq) else {
+                    throw EventStoreError.corrupt("run index points at no job run")
+                }
+                UsageContribution.forEachTRES(of: e.run, in: window, observedUntil: marks[e.run.identity.cluster], tresSource: source) { tres, v in
+                    out[UsageKey(month: label, account: e.run.account, user: e.run.user, tres: tres), default: 0] += v
+                }
+                return true
+            }
+            return (out, marks)
+        }
+    }
+
+    /// Turns native usage into report rows for `components` (nil: every TRES seen, unit factor 1,
+    /// i.e. TRES-minutes with memory in MiB-minutes).
+    public static func report(_ native: [UsageKey: Int128], period: String, grouping: UsageReport.Grouping,
+                              components: [Component]?, observedUntil: [String: EpochSeconds]) -> UsageReport {
+        let comps: [Component] = components ?? Set(native.keys.map(\.tres)).sorted().map {
+            Component(name: $0, unitFactor: ExactDecimal(digits: 1, scale: 0))
+        }
+        var byResource: [String: [String: Int128]] = [:]          // account → tres → native
+        var byUser: [String: [String: [String: Int128]]] = [:]    // account → user → tres → native
+        for (k, v) in native {
+            byResource[k.account, default: [:]][k.tres, default: 0] += v
+            byUser[k.account, default: [:]][k.user, default: [:]][k.tres, default: 0] += v
+        }
+        var rows: [UsageReport.Row] = []
+        for account in byResource.keys.sorted() {
+            switch grouping {
+            case .resource:
+                for c in comps {
+                    let n = byResource[account]?[c.name] ?? 0
+                    rows.append(.init(resource: account, user: nil, component: c.name, period: period, native: n,
+                                      amount: c.amount(fromNativeSeconds: n) ?? .zero))
+                }
+            case .user:
+                for user in (byUser[account] ?? [:]).keys.sorted() {
+                    for c in comps {
+                        let n = byUser[account]?[user]?[c.name] ?? 0
+                        rows.append(.init(resource: account, user: user, component: c.name, period: period, native: n,
+                                          amount: c.amount(fromNativeSeconds: n) ?? .zero))
+                    }
+                }
+            }
+        }
+        return UsageReport(rows: rows, period: period, observedUntil: observedUntil)
+    }
+}
+
+func observationMarks(_ r: any EventStoreReader) throws -> [String: EpochSeconds] {
+    var marks: [String: EpochSeconds] = [:]
+    try r.forEachEntry(in: .meta, prefix: Array(ProjectionMeta.observedPrefix.utf8)) { k, v in
+        guard let t = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable observation mark") }
+        marks[String(decoding: k.dropFirst(ProjectionMeta.observedPrefix.utf8.count), as: UTF8.self)] = Int64(bitPattern: t)
+        return true
+    }
+    return marks
+}
+
+func forEachOpenRun(_ r: any EventStoreReader, _ body: (JobRun) throws -> Void) throws {
+    try r.forEachEntry(in: .openRuns, prefix: []) { _, v in
+        guard let seq = StoreBytes.u64(v), case .jobRunObserved(let e)? = try r.event(at: seq) else {
+            throw EventStoreError.corrupt("open-run entry points at no job run")
+        }
+        try body(e.run)
+        return true
+    }
+}

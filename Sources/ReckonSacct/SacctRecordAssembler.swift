@@ -1,0 +1,128 @@
+/// Reassembles logical sacct records from physical lines, for the two ways `sacct -P` output
+/// breaks the one-line-one-record rule (both seen in the real samples):
+/// - a field holding a newline (a multi-line `--wrap` in `SubmitLine`) splits a record over
+///   several lines: lines are joined while the joined record still has fewer fields than the
+///   header;
+/// - a free-text field holding `|` (a job named `a|b`) gives a record too many fields: the extra
+///   separators are assigned to the free-text columns in every possible way, and the record is
+///   accepted only if exactly one assignment parses (else it is reported as ambiguous).
+public struct SacctRecordAssembler {
+    public let parser: SacctRecordParser
+    private var pending: [Substring] = []
+    private var pendingLine: UInt64 = 0
+    private var pendingText: String = ""
+
+    /// A finished logical record: where it started, its raw text, and what it parsed to.
+    public struct Record {
+        public let line: UInt64
+        public let text: String
+        public let outcome: SacctRecordParser.Outcome
+    }
+
+    public init(parser: SacctRecordParser) { self.parser = parser }
+
+    /// Feeds one physical line (without its newline); returns the records it completes.
+    public mutating func feed(line: String, number: UInt64) -> [Record] {
+        var l = Substring(line)
+        if l.last == "\r" { l = l.dropLast() }
+        let fields = l.split(separator: "|", omittingEmptySubsequences: false)
+        let h = parser.header.count
+        var out: [Record] = []
+        if !pending.isEmpty {
+            // Joining glues the last pending field and the first new one with a newline.
+            let joinedCount = pending.count + fields.count - 1
+            if joinedCount <= h {
+                let glued = Substring(String(pending[pending.count - 1]) + "\n" + String(fields[0]))
+                pending[pending.count - 1] = glued
+                pending.append(contentsOf: fields.dropFirst())
+                pendingText += "\n" + line
+                if pending.count == h {
+                    out.append(Record(line: pendingLine, text: pendingText, outcome: parser.parse(pending)))
+                    pending = []
+                }
+                return out
+            }
+            out.append(flushPending())
+        }
+        if l.isEmpty { return out }
+        // `-p` output ends each line with a separator: one empty trailing field too many.
+        var fs = fields
+        if fs.count == h + 1, fs.last?.isEmpty == true { fs.removeLast() }
+        if fs.count == h {
+            out.append(Record(line: number, text: line, outcome: parser.parse(fs)))
+        } else if fs.count < h {
+            pending = fs
+            pendingLine = number
+            pendingText = line
+        } else {
+            out.append(Record(line: number, text: line, outcome: resolveExtraSeparators(fs)))
+        }
+        return out
+    }
+
+    /// Call at the end of the output: a record still pending was cut short.
+    public mutating func finish() -> [Record] {
+        pending.isEmpty ? [] : [flushPending(reason: "record cut short at the end of the output")]
+    }
+
+    private mutating func flushPending(reason: String? = nil) -> Record {
+        let r = Record(line: pendingLine, text: pendingText,
+                       outcome: .malformed(reason ?? "has \(pending.count) fields, the header has \(parser.header.count)"))
+        pending = []
+        return r
+    }
+
+    /// Tries every way of putting the surplus `|` back into free-text fields.
+    func resolveExtraSeparators(_ fs: [Substring]) -> SacctRecordParser.Outcome {
+        let h = parser.header.count
+        let extra = fs.count - h
+        let free = parser.header.freeTextColumns
+        guard !free.isEmpty else {
+            return .malformed("has \(fs.count) fields, the header has \(h), and no free-text column could hold a '|'")
+        }
+        var found: [SacctRecordParser.Outcome] = []
+        var tried = 0
+        var alloc = [Int](repeating: 0, count: free.count)
+        func rebuild() -> [Substring] {
+            var out: [Substring] = []
+            out.reserveCapacity(h)
+            var src = 0
+            var col = 0
+            var extraFor: [Int: Int] = [:]
+            for (k, c) in free.enumerated() { extraFor[c] = alloc[k] }
+            while col < h {
+                let n = extraFor[col] ?? 0
+                if n > 0 {
+                    out.append(Substring(fs[src...(src + n)].joined(separator: "|")))
+                    src += n + 1
+                } else {
+                    out.append(fs[src])
+                    src += 1
+                }
+                col += 1
+            }
+            return out
+        }
+        func enumerate(_ k: Int, _ remaining: Int) {
+            guard tried < 5000, found.count < 2 else { return }
+            if k == free.count - 1 {
+                alloc[k] = remaining
+                tried += 1
+                if case .malformed = parser.parse(rebuild()) {} else {
+                    let o = parser.parse(rebuild())
+                    if !found.contains(o) { found.append(o) }
+                }
+                return
+            }
+            for n in 0...remaining {
+                alloc[k] = n
+                enumerate(k + 1, remaining - n)
+            }
+        }
+        enumerate(0, extra)
+        if found.count == 1, let only = found.first { return only }
+        return .malformed(found.isEmpty
+            ? "has \(fs.count) fields, the header has \(h); no placement of the \(extra) extra '|' gives a readable record"
+            : "has \(fs.count) fields, the header has \(h); the \(extra) extra '|' can be placed in more than one way")
+    }
+}

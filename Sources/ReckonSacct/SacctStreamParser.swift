@@ -1,0 +1,93 @@
+import Foundation
+import ReckonCore
+
+/// Parses sacct `-P` output incrementally, chunk by chunk, so the whole output is never held in
+/// memory: splits lines across chunk edges, reads the header from the first line, reassembles
+/// records and hands each job run to the caller. Malformed records are counted and kept (the
+/// first ``SacctObservation/maxKeptMalformed`` in full); they never stop the parse.
+public struct SacctStreamParser {
+    public let timeZone: TimeZone
+    public let defaultCluster: String
+
+    private var carry: [UInt8] = []
+    private var lineNumber: UInt64 = 0
+    private var assembler: SacctRecordAssembler?
+    public private(set) var header: SacctHeader?
+
+    public private(set) var records: UInt64 = 0
+    public private(set) var steps: UInt64 = 0
+    public private(set) var malformedCount: UInt64 = 0
+    public private(set) var malformed: [MalformedRecord] = []
+    /// Clusters of the runs read, in first-seen order.
+    public private(set) var clusters: [String] = []
+
+    public init(timeZone: TimeZone, defaultCluster: String) {
+        self.timeZone = timeZone
+        self.defaultCluster = defaultCluster
+    }
+
+    /// Consumes a chunk of output; calls `emit` for every job run completed by it.
+    public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (JobRun) throws -> Void) throws {
+        var start = 0
+        let n = chunk.count
+        while start < n {
+            guard let nl = chunk[start..<n].firstIndex(of: 10) else {
+                carry.append(contentsOf: chunk[start..<n])
+                return
+            }
+            if carry.isEmpty {
+                try handle(line: String(decoding: UnsafeRawBufferPointer(rebasing: chunk[start..<nl]), as: UTF8.self), emit: emit)
+            } else {
+                carry.append(contentsOf: chunk[start..<nl])
+                let line = String(decoding: carry, as: UTF8.self)
+                carry.removeAll(keepingCapacity: true)
+                try handle(line: line, emit: emit)
+            }
+            start = nl + 1
+        }
+    }
+
+    /// Ends the stream: a final line without a newline is still read; a record left incomplete is malformed.
+    public mutating func finish(emit: (JobRun) throws -> Void) throws {
+        if !carry.isEmpty {
+            let line = String(decoding: carry, as: UTF8.self)
+            carry.removeAll()
+            try handle(line: line, emit: emit)
+        }
+        if header == nil { throw SacctFormatError.noHeader }
+        if var a = assembler {
+            for r in a.finish() { try deliver(r, emit: emit) }
+            assembler = a
+        }
+    }
+
+    private mutating func handle(line: String, emit: (JobRun) throws -> Void) throws {
+        lineNumber += 1
+        guard var a = assembler else {
+            if line.trimmingCharacters().isEmpty { return }
+            let h = try SacctHeader(line: Substring(line))
+            header = h
+            assembler = SacctRecordAssembler(parser: SacctRecordParser(header: h, timeZone: timeZone, defaultCluster: defaultCluster))
+            return
+        }
+        let done = a.feed(line: line, number: lineNumber)
+        assembler = a
+        for r in done { try deliver(r, emit: emit) }
+    }
+
+    private mutating func deliver(_ r: SacctRecordAssembler.Record, emit: (JobRun) throws -> Void) throws {
+        switch r.outcome {
+        case .run(let run):
+            records += 1
+            if clusters.last != run.identity.cluster && !clusters.contains(run.identity.cluster) { clusters.append(run.identity.cluster) }
+            try emit(run)
+        case .step:
+            steps += 1
+        case .malformed(let why):
+            malformedCount += 1
+            if malformed.count < SacctObservation.maxKeptMalformed {
+                malformed.append(MalformedRecord(line: r.line, reason: why, text: String(r.text.prefix(4096))))
+            }
+        }
+    }
+}
