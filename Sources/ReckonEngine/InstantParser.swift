@@ -1,0 +1,36 @@
+import Foundation
+import ReckonCore
+import ReckonSacct
+
+/// Reads the instants operators type on the command line: `2026-11-01T00:00:00+02:00`,
+/// `2026-11-01T00:00:00Z`, `2026-11-01T00:00:00` (read in the given zone) or `2026-11-01`
+/// (local midnight). Anything else is an error that quotes the value.
+public enum InstantParser {
+    public static func parse(_ text: String, zone: TimeZone, option: String) throws(InstantParseError) -> EpochSeconds {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let conv = LocalTimeConverter(timeZone: zone)
+        if t.count == 10, let v = conv.epoch(iso: t + "T00:00:00") { return v }
+        if t.count == 19, let v = conv.epoch(iso: t) { return v }
+        if t.count == 20, t.hasSuffix("Z") || t.hasSuffix("z"), let utc = TimeZone(identifier: "UTC"),
+           let v = LocalTimeConverter(timeZone: utc).epoch(iso: String(t.prefix(19))) { return v }
+        if t.count == 25, let utc = TimeZone(identifier: "UTC"), let base = LocalTimeConverter(timeZone: utc).epoch(iso: String(t.prefix(19))) {
+            let off = Array(t.utf8)[19...]
+            let o = Array(off)
+            if (o[0] == 43 || o[0] == 45), o[3] == 58, let hh = Int(String(decoding: o[1...2], as: UTF8.self)),
+               let mm = Int(String(decoding: o[4...5], as: UTF8.self)), hh < 24, mm < 60 {
+                let secs = Int64(hh * 3600 + mm * 60)
+                return o[0] == 43 ? base - secs : base + secs
+            }
+        }
+        throw InstantParseError(option: option, value: text)
+    }
+}
+
+/// A date or time the user typed that reckon cannot read.
+public struct InstantParseError: Error, CustomStringConvertible {
+    public let option: String
+    public let value: String
+    public var description: String {
+        "\(option): expected a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SS with an optional Z or ±HH:MM offset, got \"\(value)\""
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import ReckonConfig
+import ReckonCore
+import ReckonEngine
+
+struct UsageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "usage",
+        abstract: "Show desired usage in Waldur units for a billing month or any half-open window.",
+        discussion: """
+        Amounts are (TRES count × minutes, memory in MiB) ÷ unit_factor of the chosen offering's \
+        components, exact, rounded half-to-even to 2 decimals once per row. Without a config, \
+        every TRES is shown in TRES-minutes (unit factor 1). Running jobs count up to the last \
+        sacct observation.
+
+        Examples:
+          reckon usage -c config.yaml --month 2026-11
+          reckon usage -c config.yaml --from 2026-11-03T12:00:00 --to 2026-11-04 --by user --json
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "A billing month, YYYY-MM, in the config's timezone.")
+    var month: String?
+
+    @Option(name: .long, help: "Window start (ISO 8601 or YYYY-MM-DD).")
+    var from: String?
+
+    @Option(name: .long, help: "Window end (exclusive).")
+    var to: String?
+
+    @Option(name: .long, help: "One row per (resource, component) or per (resource, user, component).")
+    var by: UsageReport.Grouping = .resource
+
+    @Option(name: .long, help: "Offering (UUID or name) whose components and unit factors apply (default: the first).")
+    var offering: String?
+
+    @Flag(name: .long, help: "JSON Lines, one object per key.")
+    var json = false
+
+    func validate() throws {
+        if (month == nil) == (from == nil && to == nil) { throw ValidationError("give --month YYYY-MM, or --from and --to") }
+        if month == nil && (from == nil || to == nil) { throw ValidationError("--from and --to go together") }
+    }
+
+    func run() throws {
+        let cfg = try global.loadConfiguration()
+        var components: [Component]?
+        if !cfg.offerings.isEmpty {
+            guard let o = cfg.offering(offering) else { throw CLIError("--offering: no offering \"\(offering ?? "")\" in the config") }
+            components = o.components.isEmpty ? nil : o.components
+        } else if offering != nil {
+            throw CLIError("--offering needs a config with offerings (-c)")
+        }
+        let ledger = try global.openLedger(cfg, readOnly: true)
+        let query = UsageQuery(ledger: ledger)
+        let report: UsageReport
+        if let m = month {
+            guard let bm = BillingMonth(parsing: m), cfg.calendar.window(of: bm) != nil else {
+                throw CLIError("--month: expected YYYY-MM between 1970-01 and 2199-12, got \"\(m)\"")
+            }
+            let (native, marks) = try query.nativeUsage(month: bm)
+            report = UsageQuery.report(native, period: bm.description, grouping: by, components: components, observedUntil: marks)
+        } else {
+            let zone = cfg.calendar.timeZone
+            let s = try InstantParser.parse(from ?? "", zone: zone, option: "--from")
+            let e = try InstantParser.parse(to ?? "", zone: zone, option: "--to")
+            guard let w = TimeWindow(start: s, end: e), !w.isEmpty else { throw CLIError("--to must be after --from") }
+            let (native, marks) = try query.nativeUsage(window: w)
+            report = UsageQuery.report(native, period: "\(from ?? "")/\(to ?? "")", grouping: by, components: components, observedUntil: marks)
+        }
+        if json {
+            for r in report.rows {
+                print(JSONText.object([("resource", JSONText.string(r.resource)), ("user", JSONText.optional(r.user)),
+                                       ("component", JSONText.string(r.component)), ("period", JSONText.string(r.period)),
+                                       ("amount", JSONText.string(r.amount.description))]))
+            }
+            return
+        }
+        var t = PlainTable(headers: by == .user ? ["RESOURCE", "USER", "COMPONENT", "PERIOD", "AMOUNT"] : ["RESOURCE", "COMPONENT", "PERIOD", "AMOUNT"],
+                           rightAligned: [by == .user ? 4 : 3])
+        for r in report.rows {
+            t.add(by == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
+                              : [r.resource, r.component, r.period, r.amount.description])
+        }
+        print(report.rows.isEmpty ? "no usage recorded for \(report.period)" : t.render())
+    }
+}
+
+extension UsageReport.Grouping: ExpressibleByArgument {}
