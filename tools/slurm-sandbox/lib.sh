@@ -11,7 +11,7 @@ RS_DB_PORT=${RECKON_SLURM_DB_PORT:-3307}              # MariaDB on 127.0.0.1
 RS_CTLD_PORT=${RECKON_SLURM_CTLD_PORT:-6817}
 RS_SLURMD_PORT=${RECKON_SLURM_SLURMD_PORT:-6818}
 RS_DBD_PORT=${RECKON_SLURM_DBD_PORT:-6819}
-RS_CPUS=${RECKON_SLURM_CPUS:-8}          # advertised CPUs (config_overrides: may exceed the real cores)
+RS_CPUS=${RECKON_SLURM_CPUS:-16}         # advertised CPUs (config_overrides: may exceed the real cores)
 RS_MEM_MB=${RECKON_SLURM_MEM_MB:-8192}   # advertised RealMemory in MB
 RS_GPUS=${RECKON_SLURM_GPUS:-4}          # fake gres/gpu:a100 devices (clones of /dev/null)
 RS_GPU_TYPE=a100
@@ -39,6 +39,13 @@ need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
 
 # ---- pid bookkeeping -------------------------------------------------------
 pid_file() { echo "$RS_PIDS/$1.pid"; }
+# pid_running PID: the process exists and is not a zombie (our daemons are re-parented to
+# PID 1 once up.sh exits, and PID 1 may take a while to reap them)
+pid_running() {
+  local st
+  st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "${st%% *}" != Z ]
+}
 # is_alive NAME COMM: the recorded PID exists and is still the process we started
 is_alive() {
   local f pid
@@ -46,7 +53,7 @@ is_alive() {
   [ -s "$f" ] || return 1
   pid=$(<"$f")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ -r "/proc/$pid/comm" ] && [ "$(<"/proc/$pid/comm")" = "$2" ]
+  pid_running "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
 }
 # stop_pid NAME COMM: SIGTERM the recorded PID (only if it is still COMM), wait, then SIGKILL
 stop_pid() {
@@ -58,8 +65,8 @@ stop_pid() {
   pid=$(<"$(pid_file "$name")")
   kill -TERM "$pid"
   local i
-  for i in $(seq 1 300); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  if [ -d "/proc/$pid" ]; then warn "$name (pid $pid) ignored SIGTERM for 30 s, sending SIGKILL"; kill -KILL "$pid"; sleep 0.2; fi
+  for i in $(seq 1 300); do pid_running "$pid" || break; sleep 0.1; done
+  if pid_running "$pid"; then warn "$name (pid $pid) ignored SIGTERM for 30 s, sending SIGKILL"; kill -KILL "$pid"; sleep 0.2; fi
   rm -f "$(pid_file "$name")"
   log "$name stopped (pid $pid)"
 }
@@ -82,3 +89,7 @@ wait_dbd_settled() {  # wait_dbd_settled MAXSECONDS
   done
   die "DBD agent queue did not drain in $1 s (last size: ${q:-unknown})"
 }
+
+# ---- time ------------------------------------------------------------------
+# sacct's -S/-E take no epoch form; reckon passes UTC wall time under TZ=UTC, and so do we.
+iso_utc() { TZ=UTC date -d "@$1" +%Y-%m-%dT%H:%M:%S; }
