@@ -76,8 +76,14 @@ need() { [[ $2 =~ ^[0-9]+$ ]] || die "cannot place windows: $1 is '$2'"; }
 rq1_end=$(field requeued End 1);      need "requeued run 1 End" "$rq1_end"
 rq2_start=$(field requeued Start 2);  need "requeued run 2 Start" "$rq2_start"
 fails_end=$(field fails End);         need "fails End" "$fails_end"
-gw_start=$(field gpu-waits Start);    need "gpu-waits Start" "$gw_start"
-gw_elig=$(field gpu-waits Eligible);  need "gpu-waits Eligible" "$gw_elig"
+# runs that waited after becoming eligible (Eligible < Start), as "start eligible name", by start
+waited=$(awk -F'|' 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+  $h["Start"] ~ /^[0-9]+$/ && $h["Eligible"] + 0 < $h["Start"] + 0 { print $h["Start"], $h["Eligible"], $h["JobName"] }' \
+  "$OUT/dump-extra.psv" | sort -n)
+# edges: the first run to start after 'fails' ended, among those that had been eligible before
+read -r edge_start _ edge_name < <(awk -v t="$fails_end" '$1 > t' <<<"$waited" | head -1) || true
+# pending-cut: the run that waited longest
+read -r pend_start pend_elig pend_name < <(awk '{ print $1 - $2, $0 }' <<<"$waited" | sort -n | tail -1 | cut -d' ' -f2-) || true
 susp_at=$(action_at suspend);         need "suspend time" "$susp_at"
 resume_at=$(action_at resume);        need "resume time" "$resume_at"
 
@@ -98,19 +104,23 @@ window suspend-part $((susp_at - 3)) $((resume_at - 4)) \
   "from 3 s before 'scontrol suspend' to 4 s before 'resume': only part of the suspension is inside"
 window requeue-gap $((rq1_end - 3)) $((rq2_start + 5)) \
   "last 3 s of the requeued job's first run, the gap, and the first 5 s of its second run"
-window edges "$fails_end" "$gw_start" \
-  "W1 = End of 'fails' and W2 = Start of 'gpu-waits', exactly: both listed with ElapsedRaw 0"
+if [[ ${edge_start:-} =~ ^[0-9]+$ ]]; then
+  window edges "$fails_end" "$edge_start" \
+    "W1 = End of 'fails' and W2 = Start of '$edge_name' (eligible earlier), exactly: both listed with ElapsedRaw 0"
+else
+  warn "no run started after 'fails' ended; window 'edges' skipped"
+fi
 window split-1 "$START" $((START + 13)) \
   "first part of 'whole', split at START+13 (inside many running jobs and the suspension)"
 window split-2 $((START + 13)) "$END" \
   "second part of 'whole': split-1 + split-2 must add up to whole exactly"
 window one-second $((START + 13)) $((START + 14)) \
   "a single second [W1, W1+1) inside the mix: each job running through it gets ElapsedRaw 1"
-if ((gw_start - gw_elig >= 4)); then
-  window pending-cut "$START" $((gw_start - 2)) \
-    "W2 falls after gpu-waits became eligible but before it started: listed with Start > End and ElapsedRaw 0"
+if [[ ${pend_start:-} =~ ^[0-9]+$ ]] && ((pend_start - pend_elig >= 2)); then
+  window pending-cut "$START" $((pend_start - 1)) \
+    "W2 falls after '$pend_name' became eligible ($pend_elig) but before it started ($pend_start): listed with Start > End and ElapsedRaw 0"
 else
-  warn "gpu-waits waited only $((gw_start - gw_elig)) s; pending-cut skipped"
+  warn "no run waited 2 s or more after becoming eligible; window 'pending-cut' skipped"
 fi
 window open $((START + 11)) $((END + 3600)) \
   "W2 is an hour in the future: --truncate caps the end at the moment slurmdbd answers (see 'observed'); still-running's End shows that moment"
@@ -151,4 +161,4 @@ rm -f "$MAN"
 
 # ---- 6. the independent reference sums --------------------------------------------------------------
 python3 "$HERE/expected.py" "$OUT"
-log "wrote $(ls "$OUT" | wc -l) files to $OUT in $(rs_elapsed) s"
+log "wrote $(find "$OUT" -maxdepth 1 -type f | wc -l) files to $OUT in $(rs_elapsed) s"

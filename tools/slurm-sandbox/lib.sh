@@ -1,6 +1,6 @@
 # lib.sh - shared settings and helpers for the reckon Slurm sandbox scripts.
 # Sourced by up.sh, down.sh, status.sh, jobs.sh and dump.sh; not run directly.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the settings are used by the scripts that source this
 
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
 
@@ -64,8 +64,7 @@ stop_pid() {
   fi
   pid=$(<"$(pid_file "$name")")
   kill -TERM "$pid"
-  local i
-  for i in $(seq 1 300); do pid_running "$pid" || break; sleep 0.1; done
+  for _ in $(seq 1 300); do pid_running "$pid" || break; sleep 0.1; done
   if pid_running "$pid"; then warn "$name (pid $pid) ignored SIGTERM for 30 s, sending SIGKILL"; kill -KILL "$pid"; sleep 0.2; fi
   rm -f "$(pid_file "$name")"
   log "$name stopped (pid $pid)"
@@ -74,15 +73,15 @@ stop_pid() {
 # ---- waiting ---------------------------------------------------------------
 # wait_until SECONDS WHAT cmd... : poll cmd every 0.2 s
 wait_until() {
-  local secs=$1 what=$2 i; shift 2
-  for i in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  local secs=$1 what=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
   die "timed out after ${secs} s waiting for $what"
 }
 # DBD agent queue size from sdiag (0 = every job record has reached slurmdbd)
 dbd_queue() { sdiag 2>/dev/null | sed -n 's/.*DBD Agent queue size: *\([0-9]*\).*/\1/p' | head -1; }
 wait_dbd_settled() {  # wait_dbd_settled MAXSECONDS
-  local i q
-  for i in $(seq 1 $(($1 * 5))); do
+  local q
+  for _ in $(seq 1 $(($1 * 5))); do
     q=$(dbd_queue)
     [ "$q" = 0 ] && return 0
     sleep 0.2

@@ -26,7 +26,7 @@ printf 'daemons up: %d/%d, RSS total %d MiB, state dir %s (%s)\n' "$up" "${#RS_D
 if command -v ss >/dev/null; then
   echo "listening sockets of the recorded PIDs:"
   pids=$(cat "$RS_PIDS"/*.pid 2>/dev/null | paste -sd'|' || true)
-  [ -n "$pids" ] && ss -ltnpH 2>/dev/null | grep -E "pid=($pids)," | awk '{print "  " $4 "  " $6}' || true
+  if [ -n "$pids" ]; then ss -ltnpH 2>/dev/null | grep -E "pid=($pids)," | awk '{print "  " $4 "  " $6}' || true; fi
 fi
 if ((up == ${#RS_DAEMONS[@]})); then
   sinfo -N -o '%N %T %c %m %G' || true
