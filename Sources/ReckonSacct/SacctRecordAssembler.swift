@@ -1,11 +1,15 @@
 /// Reassembles logical sacct records from physical lines, for the two ways `sacct -P` output
 /// breaks the one-line-one-record rule (both seen in the real samples):
 /// - a field holding a newline (a multi-line `--wrap` in `SubmitLine`) splits a record over
-///   several lines: lines are joined while the joined record still has fewer fields than the
-///   header;
+///   several lines: a record with too few fields is continued by the following lines that are
+///   themselves too short to be records, until it has the header's field count (or more, when
+///   the multi-line text also held `|`, resolved as below); a line long enough to be a record
+///   ends the pending one, which is then reported as cut short;
 /// - a free-text field holding `|` (a job named `a|b`) gives a record too many fields: the extra
-///   separators are assigned to the free-text columns in every possible way, and the record is
-///   accepted only if exactly one assignment parses (else it is reported as ambiguous).
+///   separators are assigned to the free-text columns in every possible way; among the
+///   assignments that parse, the one under which the most typed columns (ids, times, durations,
+///   exit codes) are well-formed is taken, and a tie between different readings is reported as
+///   ambiguous.
 public struct SacctRecordAssembler {
     public let parser: SacctRecordParser
     private var pending: [Substring] = []
@@ -29,9 +33,8 @@ public struct SacctRecordAssembler {
         let h = parser.header.count
         var out: [Record] = []
         if !pending.isEmpty {
-            // Joining glues the last pending field and the first new one with a newline.
-            let joinedCount = pending.count + fields.count - 1
-            if joinedCount <= h {
+            if fields.count < h {
+                // A fragment: glue the last pending field and the first new one with the newline.
                 let glued = Substring(String(pending[pending.count - 1]) + "\n" + String(fields[0]))
                 pending[pending.count - 1] = glued
                 pending.append(contentsOf: fields.dropFirst())
@@ -39,9 +42,14 @@ public struct SacctRecordAssembler {
                 if pending.count == h {
                     out.append(Record(line: pendingLine, text: pendingText, outcome: parser.parse(pending)))
                     pending = []
+                } else if pending.count > h {
+                    // The multi-line field also held '|' (a shell `||` in a --wrap script).
+                    out.append(Record(line: pendingLine, text: pendingText, outcome: resolveExtraSeparators(pending)))
+                    pending = []
                 }
                 return out
             }
+            // A line that is a whole record by itself: what was pending was cut short.
             out.append(flushPending())
         }
         if l.isEmpty { return out }
@@ -81,6 +89,7 @@ public struct SacctRecordAssembler {
             return .malformed("has \(fs.count) fields, the header has \(h), and no free-text column could hold a '|'")
         }
         var found: [SacctRecordParser.Outcome] = []
+        var bestScore = -1
         var tried = 0
         var alloc = [Int](repeating: 0, count: free.count)
         func rebuild() -> [Substring] {
@@ -104,13 +113,15 @@ public struct SacctRecordAssembler {
             return out
         }
         func enumerate(_ k: Int, _ remaining: Int) {
-            guard tried < 5000, found.count < 2 else { return }
+            guard tried < 5000 else { return }
             if k == free.count - 1 {
                 alloc[k] = remaining
                 tried += 1
                 if case .malformed = parser.parse(rebuild()) {} else {
-                    let o = parser.parse(rebuild())
-                    if !found.contains(o) { found.append(o) }
+                    let fields = rebuild()
+                    let o = parser.parse(fields)
+                    let score = plausibility(fields)
+                    if score > bestScore { found = [o]; bestScore = score } else if score == bestScore, !found.contains(o) { found.append(o) }
                 }
                 return
             }
@@ -120,9 +131,36 @@ public struct SacctRecordAssembler {
             }
         }
         enumerate(0, extra)
+        // Among placements that parse, the one under which the most typed columns hold
+        // well-formed values wins; a tie between different readings is ambiguous.
         if found.count == 1, let only = found.first { return only }
         return .malformed(found.isEmpty
             ? "has \(fs.count) fields, the header has \(h); no placement of the \(extra) extra '|' gives a readable record"
             : "has \(fs.count) fields, the header has \(h); the \(extra) extra '|' can be placed in more than one way")
+    }
+
+    /// How many typed columns hold values of their type under a candidate field assignment.
+    func plausibility(_ f: [Substring]) -> Int {
+        var score = 0
+        let h = parser.header
+        for name in ["UID", "GID", "ElapsedRaw", "CPUTimeRAW", "ResvCPURAW", "AssocID", "DBIndex", "JobIDRaw", "NCPUS", "NNodes", "AllocCPUS", "ReqCPUS"] {
+            if let i = h.position(of: name), f[i].isEmpty || SacctValues.unsigned(f[i]) != nil { score += 1 }
+        }
+        for name in ["Submit", "Eligible", "Start", "End"] {
+            if let i = h.position(of: name), SacctValues.time(f[i], zone: parser.timeZone) != nil { score += 1 }
+        }
+        for name in ["Elapsed", "CPUTime", "TotalCPU", "SystemCPU", "UserCPU", "Suspended", "Timelimit", "ResvCPU"] {
+            if let i = h.position(of: name) {
+                let v = f[i]
+                if v.isEmpty || v == "UNLIMITED" || v == "Partition_Limit" || SacctValues.duration(v) != nil { score += 1 }
+            }
+        }
+        for name in ["ExitCode", "DerivedExitCode"] {
+            if let i = h.position(of: name) {
+                let parts = f[i].split(separator: ":", omittingEmptySubsequences: false)
+                if f[i].isEmpty || (parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }) { score += 1 }
+            }
+        }
+        return score
     }
 }

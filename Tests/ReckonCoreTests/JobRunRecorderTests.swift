@@ -81,7 +81,9 @@ import Testing
         _ = try record(store, [run(1, start: lateNov, end: lateNov + 60)], observedAt: lateNov + 70)
         p = try store.read { try UsageProjection.load(from: $0) }
         #expect(p.open.isEmpty)
-        #expect(p.closed.values.reduce(0, +) == 2 * 60 + 100 * 60)   // cpu and mem
+        let total: Int128 = p.closed.values.reduce(0, +)
+        let expected: Int128 = 2 * 60 + 100 * 60   // cpu and mem over 60 s
+        #expect(total == expected)
     }
 
     @Test func replayEqualsTheLiveProjection() throws {

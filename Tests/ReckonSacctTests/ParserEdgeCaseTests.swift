@@ -1,0 +1,102 @@
+import Foundation
+import ReckonCore
+import ReckonSacct
+import Testing
+
+/// Hand-made edge cases; expected values are worked out in the comments.
+@Suite struct ParserEdgeCaseTests {
+    static let header = "JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"
+
+    func one(_ line: String) throws -> (runs: [JobRun], parser: SacctStreamParser) {
+        try SampleFiles.parse(text: Self.header + "\n" + line + "\n")
+    }
+
+    @Test func durations() {
+        #expect(SacctValues.duration("00:01:03") == 63)
+        #expect(SacctValues.duration("1-00:00:00") == 86_400)
+        #expect(SacctValues.duration("32-00:00:00") == Int64(2_764_800))    // days > 31: 32 × 86400
+        #expect(SacctValues.duration("0-01:00:00") == 3_600)
+        #expect(SacctValues.duration("05:30") == 330)                       // MM:SS
+        #expect(SacctValues.duration("05:30.123") == 330)
+        #expect(SacctValues.duration("850:00:00") == 3_060_000)
+        #expect(SacctValues.duration("1-02:03:04.500000") == 93_784)
+        for bad in ["", "INVALID", "1:2:3:4", "aa:bb", "00:61:00", "-1-00:00:00"] { #expect(SacctValues.duration(Substring(bad)) == nil, "\(bad)") }
+    }
+
+    @Test func runningAndPendingRuns() throws {
+        let (runs, p) = try SampleFiles.parse(text: Self.header + "\n"
+            + "100|100|5|c|HPC_A|alice|RUNNING|1000|1100|Unknown|50|0|cpu=4,mem=1G|cpu=4\n"
+            + "101|101|6|c|hpc_a|bob|PENDING|1000|Unknown|Unknown|0|0||cpu=1\n"
+            + "102|102|7|c|hpc_a|bob|CANCELLED by 1001|1000|None|1200|0|0||cpu=1\n")
+        #expect(p.malformedCount == 0, "\(p.malformed)")
+        #expect(runs[0].account == "hpc_a")                // lower-cased
+        #expect(runs[0].isRunning)
+        #expect(runs[0].allocTRES?["mem"] == 1_024)
+        #expect(runs[1].start == nil && runs[1].end == nil)
+        #expect(runs[2].start == nil && runs[2].end == nil)   // never started: its cancel time is no run time
+        #expect(runs[2].state == "CANCELLED by 1001")
+    }
+
+    @Test func arrayHetAndRequeueIdentities() throws {
+        let (runs, _) = try SampleFiles.parse(text: Self.header + "\n"
+            + "19|4_1|30|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "4|4_3|32|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "50|50+1|33|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "60|60|34|c|a|u|REQUEUED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "60|60|35|c|a|u|COMPLETED|1003|1004|1005|1|0|cpu=1|cpu=1\n"
+            + "4|4_[5-9]|36|c|a|u|PENDING|1000|Unknown|Unknown|0|0||cpu=1\n")
+        #expect(runs.map(\.jobID) == ["4_1", "4_3", "50+1", "60", "60", "4_[5-9]"])
+        #expect(Set(runs.map(\.identity)).count == 6)
+        #expect(runs[3].identity == .dbIndex(cluster: "c", index: 34))
+    }
+
+    @Test func withoutDBIndexIdentityIsRawIDAndSubmit() throws {
+        let (runs, _) = try SampleFiles.parse(text: "JobIDRaw|Account|User|Submit|Start|End\n60|a|u|1000|1001|1002\n60|a|u|1003|1004|1005\n")
+        #expect(runs.map(\.identity) == [.jobIDRaw(cluster: "dflt", id: 60, submit: 1000), .jobIDRaw(cluster: "dflt", id: 60, submit: 1003)])
+    }
+
+    @Test func malformedRecordsAreKeptAndCountedNotFatal() throws {
+        let (runs, p) = try SampleFiles.parse(text: Self.header + "\n"
+            + "1|1|1|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "2|2|2|c|a|u|COMPLETED|1000|yesterday|1002|1|0|cpu=1|cpu=1\n"
+            + "3|3|3|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=lots|cpu=1\n"
+            + "4|4|4|c|a|u|COMPLETED|1000|1005|1002|1|0|cpu=1|cpu=1\n"
+            + "5|5|5|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "6|6|6|c|a|u|COMPLE")   // truncated last line
+        #expect(runs.map(\.jobID) == ["1", "5"])
+        #expect(p.malformedCount == 4)
+        #expect(p.malformed.map(\.line) == [3, 4, 5, 7])
+        #expect(p.malformed[0].reason.contains("Start \"yesterday\""))
+        #expect(p.malformed[1].reason.contains("\"lots\" of cpu"))
+        #expect(p.malformed[2].reason.contains("before Start"))
+        #expect(p.malformed[3].text.hasPrefix("6|6|6"))
+    }
+
+    @Test func trailingPipeAndCRLF() throws {
+        let (runs, p) = try SampleFiles.parse(text: "JobIDRaw|Account|User|Submit|Start|End|\r\n1|a|u|1000|1001|1002|\r\n")
+        #expect(p.malformedCount == 0)
+        #expect(runs.count == 1)
+    }
+
+    @Test func missingFieldsAreNamed() {
+        #expect {
+            _ = try SampleFiles.parse(text: "JobID|User|Start\n1|u|1\n")
+        } throws: { e in
+            let d = (e as? SacctFormatError)?.description ?? ""
+            return d.contains("Account") && d.contains("End") && d.contains("Submit (or DBIndex)")
+        }
+        #expect(throws: SacctFormatError.noHeader) { _ = try SampleFiles.parse(text: "") }
+    }
+
+    @Test func anyFieldOrderAndExtraFields() throws {
+        let (runs, _) = try SampleFiles.parse(text: "Foo|End|User|Start|Account|JobID|Submit|AllocTRES|Bar\nx|2000|u|1000|A|9|900|cpu=3|y\n")
+        #expect(runs.first?.end == 2000)
+        #expect(runs.first?.allocTRES?["cpu"] == 3)
+        #expect(runs.first?.account == "a")
+    }
+
+    @Test func suspendedAsDurationOrSeconds() throws {
+        #expect(try one("1|1|1|c|a|u|COMPLETED|1000|1001|5000|100|01:00:00|cpu=1|cpu=1").runs.first?.suspended == 3_600)
+        #expect(try one("1|1|1|c|a|u|COMPLETED|1000|1001|5000|100|120|cpu=1|cpu=1").runs.first?.suspended == 120)
+    }
+}
