@@ -255,7 +255,29 @@ struct LMDBEventStoreTests {
         #expect(try a.count() == 2)
     }
 
-    @Test(.enabled(if: LMDBEventStoreTests.mdbStat != nil, "needs mdb_stat (Debian lmdb-utils)"))
+    @Test(.enabled(if: LMDBEventStoreTests.tool("mdb_load") != nil, "needs mdb_load (Debian lmdb-utils)"))
+    func aReaderAdoptsAMapGrownByAnotherProcess() throws {
+        let dir = try TemporaryDirectory()
+        let small = 256 * Self.kib, grown = 8 * Self.mib
+        do {
+            let store = try LMDBEventStore(directory: dir.path, options: .init(initialMapSize: small, maxMapSize: small))
+            try store.write { w in for e in Samples.events(0..<10) { try w.append(e) } }
+        }
+        let reader = try LMDBEventStore(directory: dir.path, options: .init(readOnly: true))
+        #expect(try reader.stats().mapSize == small)
+        // Another process writes far more than our map holds, growing the map as it goes.
+        var dump = "VERSION=3\nformat=print\ntype=btree\nmapsize=\(grown)\nHEADER=END\n"
+        for i in 0..<600 { dump += " key\(100_000 + i)\n \(String(repeating: "x", count: 1_000))\n" }
+        dump += "DATA=END\n"
+        let dumpFile = dir.path + "/extra.dump"
+        try Data(dump.utf8).write(to: URL(fileURLWithPath: dumpFile))
+        let (status, output) = try Self.run(try #require(Self.tool("mdb_load")), ["-s", "extra", "-f", dumpFile, dir.path])
+        try #require(status == 0, "mdb_load: \(output)")
+        #expect(try reader.count() == 10)
+        #expect(try reader.stats().mapSize == grown)
+    }
+
+    @Test(.enabled(if: LMDBEventStoreTests.tool("mdb_stat") != nil, "needs mdb_stat (Debian lmdb-utils)"))
     func anotherProcessReadsCommittedDataWhileAWriteIsOpen() throws {
         let dir = try TemporaryDirectory()
         let store = try LMDBEventStore(directory: dir.path)
@@ -268,21 +290,31 @@ struct LMDBEventStoreTests {
         #expect(try Self.entriesSeenByAnotherProcess(dir.path, database: "events") == 20)
     }
 
-    static let mdbStat: String? = ["/usr/bin/mdb_stat", "/usr/local/bin/mdb_stat"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
     /// The entry count of `database` as `mdb_stat`, a separate process, reads it.
     static func entriesSeenByAnotherProcess(_ dir: String, database: String) throws -> Int? {
+        let (status, text) = try run(try #require(tool("mdb_stat")), ["-s", database, dir])
+        #expect(status == 0, "mdb_stat: \(text)")
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("Entries:") }) else { return nil }
+        return Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "")
+    }
+
+    /// The path of one of LMDB's command-line tools, if installed.
+    static func tool(_ name: String) -> String? {
+        ["/usr/bin/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `executable` to completion: its exit status and its output (stdout and stderr).
+    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(mdbStat))
-        process.arguments = ["-s", database, dir]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
+        process.standardError = output
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "mdb_stat: \(text)")
-        guard let line = text.split(separator: "\n").first(where: { $0.contains("Entries:") }) else { return nil }
-        return Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "")
+        return (process.terminationStatus, text)
     }
 
     @Test func openingReadOnlyWhereThereIsNoStoreNamesThePath() throws {
