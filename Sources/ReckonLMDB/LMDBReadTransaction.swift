@@ -1,0 +1,136 @@
+import CLMDB
+import ReckonCore
+
+/// An ``EventStoreReader`` over one LMDB transaction: the snapshot a ``LMDBEventStore/read(_:)``
+/// body sees (and the read half of a write). Events reach the body straight from the memory
+/// map, without a copy; table entries are copied, as the protocol hands out arrays.
+///
+/// Valid only during the closure it was handed to: afterwards every call throws.
+class LMDBReadTransaction: EventStoreReader {
+    let environment: LMDBEnvironment
+    private var txn: OpaquePointer?
+    /// The number of events, once known (a snapshot's does not change; a writer keeps it current).
+    var cachedEventCount: UInt64?
+
+    init(_ txn: OpaquePointer, environment: LMDBEnvironment) {
+        self.txn = txn
+        self.environment = environment
+    }
+
+    /// Detaches the object from its transaction, which the store is about to end.
+    func invalidate() { txn = nil }
+
+    /// The live transaction, or an error naming the misuse.
+    func live(_ operation: String) throws(EventStoreError) -> OpaquePointer {
+        guard let txn else {
+            throw .storage(operation: "\(operation) (\(environment.path))",
+                           message: "the transaction has ended: a reader or writer is valid only inside its read/write closure")
+        }
+        return txn
+    }
+
+    func failed(_ rc: Int32, _ operation: String) -> EventStoreError {
+        environment.error(rc, operation)
+    }
+
+    /// A key LMDB can hold: 1 to `maxKeySize` bytes.
+    func isStorable(_ key: [UInt8]) -> Bool {
+        !key.isEmpty && key.count <= environment.maxKeySize
+    }
+
+    /// Runs `body` with a cursor on `dbi`, closed afterwards.
+    func withCursor<R>(_ dbi: MDB_dbi, _ operation: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        let txn = try live(operation)
+        var cursor: OpaquePointer?
+        let rc = mdb_cursor_open(txn, dbi, &cursor)
+        guard rc == 0, let cursor else { throw failed(rc, "open a cursor to \(operation)") }
+        defer { mdb_cursor_close(cursor) }
+        return try body(cursor)
+    }
+
+    func eventCount() throws(EventStoreError) -> UInt64 {
+        if let cachedEventCount { return cachedEventCount }
+        let txn = try live("count events")
+        var cursor: OpaquePointer?
+        var rc = mdb_cursor_open(txn, environment.databases.events, &cursor)
+        guard rc == 0, let cursor else { throw failed(rc, "open a cursor to count events") }
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val(), value = MDB_val()
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
+        let count: UInt64
+        if rc == MDB_NOTFOUND {
+            count = 0
+        } else {
+            guard rc == 0 else { throw failed(rc, "read the last event") }
+            let last = try LMDBValue.sequence(key, path: environment.path)
+            guard last < UInt64.max else { throw .corrupt("\(environment.path): the last sequence number is \(last)") }
+            count = last + 1
+        }
+        cachedEventCount = count
+        return count
+    }
+
+    func eventBytes(at sequence: Sequence64) throws(EventStoreError) -> [UInt8]? {
+        let txn = try live("read event \(sequence)")
+        var value = MDB_val()
+        let rc = LMDBValue.with(sequence: sequence) { key in mdb_get(txn, environment.databases.events, &key, &value) }
+        if rc == MDB_NOTFOUND { return nil }
+        guard rc == 0 else { throw failed(rc, "read event \(sequence)") }
+        return LMDBValue.bytes(value)
+    }
+
+    func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws {
+        let path = environment.path
+        try withCursor(environment.databases.events, "read events from \(start)") { cursor in
+            var key = MDB_val(), value = MDB_val()
+            var rc = LMDBValue.with(sequence: start) { k in
+                key = k
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            var expected = start
+            while rc == 0 {
+                let sequence = try LMDBValue.sequence(key, path: path)
+                guard sequence == expected else {
+                    throw EventStoreError.corrupt("\(path): expected event \(expected), found \(sequence); sequence numbers are not dense")
+                }
+                if try !body(sequence, LMDBValue.buffer(value)) { return }
+                expected = sequence &+ 1
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            guard rc == MDB_NOTFOUND else { throw failed(rc, "read events after \(expected)") }
+        }
+    }
+
+    func value(in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
+        let txn = try live("read from \(table)")
+        guard isStorable(key) else { return nil }
+        var value = MDB_val()
+        let rc = LMDBValue.with(key) { k in mdb_get(txn, environment.databases.handle(table), &k, &value) }
+        if rc == MDB_NOTFOUND { return nil }
+        guard rc == 0 else { throw failed(rc, "read from \(table)") }
+        return LMDBValue.bytes(value)
+    }
+
+    func forEachEntry(in table: StoreTable, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        guard prefix.count <= environment.maxKeySize else { _ = try live("read from \(table)"); return }
+        try withCursor(environment.databases.handle(table), "read from \(table)") { cursor in
+            var key = MDB_val(), value = MDB_val()
+            var rc: Int32
+            if prefix.isEmpty {
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            } else {
+                rc = LMDBValue.with(prefix) { p in
+                    key = p
+                    return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+                }
+            }
+            while rc == 0 {
+                let k = LMDBValue.buffer(key)
+                guard k.starts(with: prefix) else { return }
+                if try !body(Array(k), LMDBValue.bytes(value)) { return }
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            guard rc == MDB_NOTFOUND else { throw failed(rc, "read from \(table)") }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import CLMDB
+import ReckonCore
+
+/// An ``EventStoreWriter`` over one LMDB write transaction: appends go to the end of the log
+/// with `MDB_APPEND` under dense sequence numbers, table changes go beside them, and all of it
+/// commits together or not at all.
+///
+/// It remembers the first failure LMDB reported, because LMDB then refuses to commit the
+/// transaction: the store aborts it instead, and, when the failure was a full map, grows the
+/// map and runs the write again.
+final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
+    /// The first error LMDB returned for a change; the transaction can only be aborted.
+    private(set) var failure: EventStoreError?
+    /// Whether a change found the map full (the store then grows the map and retries).
+    private(set) var foundMapFull = false
+
+    private func check(_ rc: Int32, _ operation: String) throws(EventStoreError) {
+        guard rc != 0 else { return }
+        let error = failed(rc, operation)
+        if rc == MDB_MAP_FULL { foundMapFull = true }
+        if failure == nil { failure = error }
+        throw error
+    }
+
+    func append(_ encoded: [UInt8]) throws(EventStoreError) -> Sequence64 {
+        let txn = try live("append an event")
+        let sequence = try eventCount()
+        guard sequence < UInt64.max else { throw .corrupt("\(environment.path): the log has no sequence number left") }
+        let rc = LMDBValue.with(sequence: sequence) { key in
+            LMDBValue.with(encoded) { value in
+                mdb_put(txn, environment.databases.events, &key, &value, UInt32(MDB_APPEND))
+            }
+        }
+        if rc == MDB_KEYEXIST {
+            // MDB_APPEND refuses a key that is not past the last one: the count was wrong.
+            throw .corrupt("\(environment.path): event \(sequence) already exists or is out of order")
+        }
+        try check(rc, "append event \(sequence)")
+        cachedEventCount = sequence + 1
+        return sequence
+    }
+
+    func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
+        let txn = try live("put into \(table)")
+        guard isStorable(key) else {
+            throw .storage(operation: "put into \(table) (\(environment.path))",
+                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
+        }
+        let rc = LMDBValue.with(key) { k in
+            LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, 0) }
+        }
+        try check(rc, "put into \(table)")
+    }
+
+    func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
+        let txn = try live("delete from \(table)")
+        guard isStorable(key) else { return }   // nothing can be stored under it
+        let rc = LMDBValue.with(key) { k in mdb_del(txn, environment.databases.handle(table), &k, nil) }
+        if rc == MDB_NOTFOUND { return }
+        try check(rc, "delete from \(table)")
+    }
+
+    func clear(_ table: StoreTable) throws(EventStoreError) {
+        let txn = try live("clear \(table)")
+        try check(mdb_drop(txn, environment.databases.handle(table), 0), "clear \(table)")
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import ReckonCore
+import Testing
+
+/// What every ``EventStore`` must do, run against each implementation (as pyeventsourcing runs
+/// one recorder suite against every backend).
+@Suite("EventStore contract")
+struct EventStoreContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func appendedEventsGetDenseSequenceNumbersFromZeroAcrossTransactions(kind: StoreKind) throws {
+        let fixture = try kind.make()
+        let store = fixture.store
+        #expect(try store.count() == 0)
+        let first = try store.write { w in
+            #expect(try w.eventCount() == 0)
+            let seqs = try Samples.events(0..<3).map { try w.append($0) }
+            #expect(try w.eventCount() == 3)
+            return seqs
+        }
+        #expect(first == [0, 1, 2])
+        let second = try store.write { w in try Samples.events(3..<5).map { try w.append($0) } }
+        #expect(second == [3, 4])
+        #expect(try store.write { w in try w.eventCount() } == 5)   // a write that appends nothing
+        let third = try store.write { w in try w.append(Samples.event(5)) }
+        #expect(third == 5)
+        #expect(try store.count() == 6)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func readsBackTheBytesAndEventsThatWereWritten(kind: StoreKind) throws {
+        let store = try kind.make().store
+        let events = Samples.events(0..<40)
+        let encoded = events.map(EventCodec.encode)
+        try store.write { w in for e in encoded.prefix(25) { _ = try w.append(e) } }
+        try store.write { w in for e in events.suffix(15) { try w.append(e) } }
+        try store.read { r in
+            #expect(try r.eventCount() == 40)
+            for i in 0..<40 {
+                #expect(try r.eventBytes(at: UInt64(i)) == encoded[i])
+                #expect(try r.event(at: UInt64(i)) == events[i])
+            }
+            #expect(try r.eventBytes(at: 40) == nil)
+            #expect(try r.event(at: 1_000_000) == nil)
+            let stored = try r.events(from: 0, limit: 100)
+            #expect(stored == events.enumerated().map { StoredEvent(sequence: UInt64($0.offset), event: $0.element) })
+            #expect(try r.events(from: 38, limit: 100).map(\.sequence) == [38, 39])
+            #expect(try r.events(from: 10, limit: 3).map(\.sequence) == [10, 11, 12])
+        }
+        #expect(try store.allEventBytes() == encoded)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func forEachEventStartsAtTheGivenSequenceAndStopsWhenTheBodySaysSo(kind: StoreKind) throws {
+        let store = try kind.make().store
+        let encoded = Samples.events(0..<10).map(EventCodec.encode)
+        try store.write { w in for e in encoded { _ = try w.append(e) } }
+        try store.read { r in
+            var seen: [UInt64] = []
+            try r.forEachEvent(from: 4) { seq, buf in
+                #expect(Array(buf) == encoded[Int(seq)])
+                seen.append(seq)
+                return seq < 7
+            }
+            #expect(seen == [4, 5, 6, 7])
+
+            seen = []
+            try r.forEachEvent(from: 9) { seq, _ in seen.append(seq); return true }
+            #expect(seen == [9])
+            for start: UInt64 in [10, 11, .max] {
+                try r.forEachEvent(from: start) { seq, _ in
+                    Issue.record("event \(seq) visited from \(start), past the end")
+                    return true
+                }
+            }
+            var visits = 0
+            try r.forEachEvent(from: 0) { _, _ in visits += 1; return false }
+            #expect(visits == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aThrowingWriteCommitsNothing(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w in
+            try w.append(Samples.event(0))
+            try w.append(Samples.event(1))
+            try w.put([1], in: .runs, key: [0xA])
+            try w.put([2], in: .usage, key: [0xB])
+            try w.setMeta("mark", [3])
+        }
+        let before = try StoreTable.allCases.map { try store.entries($0) }
+        let bytesBefore = try store.allEventBytes()
+
+        #expect(throws: PlannedFailure.self) {
+            try store.write { w in
+                try w.append(Samples.event(2))
+                try w.append(Samples.event(3))
+                try w.put([9], in: .runs, key: [0xA])
+                try w.put([9], in: .openRuns, key: [0xC])
+                try w.delete(in: .usage, key: [0xB])
+                try w.clear(.meta)
+                #expect(try w.eventCount() == 4)
+                throw PlannedFailure()
+            }
+        }
+        #expect(try store.count() == 2)
+        #expect(try store.allEventBytes() == bytesBefore)
+        #expect(try StoreTable.allCases.map { try store.entries($0) } == before)
+        #expect(try store.write { w in try w.append(Samples.event(2)) } == 2)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWriterSeesItsOwnChanges(kind: StoreKind) throws {
+        let store = try kind.make().store
+        _ = try store.write { w in try w.append(Samples.event(0)) }
+        try store.write { w in
+            let seq = try w.append(Samples.event(1))
+            #expect(try w.event(at: seq) == Samples.event(1))
+            try w.put([7], in: .runs, key: [1, 2])
+            #expect(try w.value(in: .runs, key: [1, 2]) == [7])
+            var seen: [UInt64] = []
+            try w.forEachEvent(from: 0) { s, _ in seen.append(s); return true }
+            #expect(seen == [0, 1])
+            try w.delete(in: .runs, key: [1, 2])
+            #expect(try w.value(in: .runs, key: [1, 2]) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func tablesPutGetDeleteAndClear(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w in
+            try w.put([1, 1], in: .usage, key: Array("a".utf8))
+            try w.put([2, 2], in: .usage, key: Array("b".utf8))
+            try w.put([], in: .usage, key: Array("empty value".utf8))
+        }
+        try store.read { r throws in
+            #expect(try r.value(in: .usage, key: Array("a".utf8)) == [1, 1])
+            #expect(try r.value(in: .usage, key: Array("empty value".utf8)) == [])
+            #expect(try r.value(in: .usage, key: Array("c".utf8)) == nil)
+            #expect(try r.value(in: .usage, key: []) == nil)
+        }
+        try store.write { w in
+            try w.put([3], in: .usage, key: Array("a".utf8))          // overwrite
+            try w.delete(in: .usage, key: Array("b".utf8))
+            try w.delete(in: .usage, key: Array("never there".utf8))  // no-op
+        }
+        #expect(try store.entries(.usage) == [Array("a".utf8): [3], Array("empty value".utf8): []])
+        try store.write { w in try w.clear(.usage) }
+        #expect(try store.entries(.usage).isEmpty)
+        try store.write { w in try w.put([4], in: .usage, key: [0]) }   // usable after clear
+        #expect(try store.entries(.usage) == [[0]: [4]])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anEmptyKeyIsRefused(kind: StoreKind) throws {
+        let store = try kind.make().store
+        #expect(throws: EventStoreError.self) {
+            try store.write { w in try w.put([1], in: .meta, key: []) }
+        }
+        #expect(try store.entries(.meta, prefix: []).keys.allSatisfy { !$0.isEmpty })
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func prefixIterationVisitsKeysInBytewiseOrder(kind: StoreKind) throws {
+        let store = try kind.make().store
+        let keys: [[UInt8]] = [[0x80], [0x01, 0xFF], [0x02], [0x01], [0x7F, 0x00], [0xFF, 0x01], [0x01, 0x00], [0x00], [0x01, 0x00, 0x01]]
+        try store.write { w in
+            for (i, k) in keys.enumerated() { try w.put([UInt8(i)], in: .runs, key: k) }
+        }
+        func visit(_ prefix: [UInt8], stopAfter limit: Int = .max) throws -> [[UInt8]] {
+            try store.read { r in
+                var out: [[UInt8]] = []
+                try r.forEachEntry(in: .runs, prefix: prefix) { k, v in
+                    #expect(v == [UInt8(keys.firstIndex(of: k) ?? 255)])
+                    out.append(k)
+                    return out.count < limit
+                }
+                return out
+            }
+        }
+        #expect(try visit([]) == keys.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(try visit([0x01]) == [[0x01], [0x01, 0x00], [0x01, 0x00, 0x01], [0x01, 0xFF]])
+        #expect(try visit([0x01, 0x00]) == [[0x01, 0x00], [0x01, 0x00, 0x01]])
+        #expect(try visit([0x01], stopAfter: 2) == [[0x01], [0x01, 0x00]])
+        #expect(try visit([0x7F]) == [[0x7F, 0x00]])
+        #expect(try visit([0x03]).isEmpty)
+        #expect(try visit([0xFF, 0xFF]).isEmpty)
+        #expect(try visit([0x01, 0x00, 0x01, 0x00]).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func tablesAreIsolatedFromEachOther(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w in
+            for (i, table) in StoreTable.allCases.enumerated() { try w.put([UInt8(i)], in: table, key: [0x42]) }
+            try w.append(Samples.event(0))
+        }
+        for (i, table) in StoreTable.allCases.enumerated() {
+            #expect(try store.entries(table, prefix: [0x42]) == [[0x42]: [UInt8(i)]])
+        }
+        try store.write { w in
+            try w.clear(.usage)
+            try w.delete(in: .runs, key: [0x42])
+        }
+        #expect(try store.entries(.usage).isEmpty)
+        #expect(try store.entries(.runs).isEmpty)
+        #expect(try store.entries(.openRuns) == [[0x42]: [1]])
+        #expect(try store.entries(.meta, prefix: [0x42]) == [[0x42]: [3]])
+        #expect(try store.count() == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aReadSnapshotDoesNotSeeALaterWrite(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w in
+            try w.append(Samples.event(0))
+            try w.put([1], in: .usage, key: [1])
+        }
+        try store.read { r in
+            #expect(try r.eventCount() == 1)
+            try onAnotherThread {
+                try store.write { w in
+                    try w.append(Samples.event(1))
+                    try w.put([2], in: .usage, key: [1])
+                    try w.put([2], in: .usage, key: [2])
+                }
+            }
+            #expect(try r.eventCount() == 1)
+            #expect(try r.eventBytes(at: 1) == nil)
+            #expect(try r.value(in: .usage, key: [1]) == [1])
+            #expect(try r.value(in: .usage, key: [2]) == nil)
+            var seen = 0
+            try r.forEachEvent(from: 0) { _, _ in seen += 1; return true }
+            #expect(seen == 1)
+        }
+        #expect(try store.count() == 2)
+        #expect(try store.entries(.usage) == [[1]: [2], [2]: [2]])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func projectionTablesWrittenByTheRecorderMatchReplay(kind: StoreKind) throws {
+        let store = try kind.make().store
+        let settings = ProjectionSettings(calendar: try #require(MonthCalendar(timeZoneIdentifier: "UTC")), tresSource: .alloc)
+        let recorder = JobRunRecorder(settings: settings)
+        let runs = (0..<60).map(Samples.run)
+        try store.write { w in _ = try recorder.record(Array(runs.prefix(30)), in: w) }
+        try store.write { w in
+            var changed = runs
+            for i in stride(from: 0, to: 60, by: 6) { changed[i].end = changed[i].submit + 7_200 }   // running ones end
+            _ = try recorder.record(changed, in: w)
+            try recorder.recordObservation(Samples.observation(0), in: w)
+        }
+        try store.read { r in
+            let replayed = try UsageProjection.replay(r, settings: settings)
+            #expect(replayed.events == (try r.eventCount()))
+            #expect(try UsageProjection.load(from: r) == replayed.projection)
+            #expect(!replayed.projection.closed.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func oneHundredThousandEventsInBatchesOfTenThousand(kind: StoreKind) throws {
+        let store = try kind.make().store
+        let distinct = Samples.events(0..<100).map(EventCodec.encode)
+        let clock = ContinuousClock()
+        var next: UInt64 = 0
+        let elapsed = try clock.measure {
+            for batch in 0..<10 {
+                let seqs = try store.write { w in
+                    try (0..<10_000).map { i in try w.append(distinct[(batch * 10_000 + i) % 100]) }
+                }
+                #expect(seqs.first == next && seqs.last == next + 9_999)
+                #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $0 + 1 == $1 })
+                next += 10_000
+            }
+        }
+        #expect(try store.count() == 100_000)
+        let scanned = try store.read { r in
+            var expected: UInt64 = 0
+            var mismatches = 0
+            try r.forEachEvent(from: 0) { seq, buf in
+                if seq != expected || !buf.elementsEqual(distinct[Int(seq % 100)]) { mismatches += 1 }
+                expected += 1
+                return true
+            }
+            #expect(mismatches == 0)
+            #expect(try r.event(at: 99_999) == Samples.event(99))
+            return expected
+        }
+        #expect(scanned == 100_000)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("[\(kind)] 100k appends in 10 transactions: \(String(format: "%.3f", seconds)) s, \(Int(100_000 / seconds)) appends/s")
+    }
+}
