@@ -18,7 +18,12 @@ import ReckonCore
 /// Nothing committed is lost by a failed write.
 ///
 /// A thread must not call `write` inside its own `read` or `write` on this store (or another
-/// store on the same directory): that is refused with an error, as it would deadlock.
+/// store on the same directory): that is refused with an error, as it would deadlock. Keep
+/// reads short: a map growth waits for the reads of this process to finish, and an open read
+/// keeps LMDB from reusing pages freed after it began.
+///
+/// Stores opened on the same directory in one process share one environment (see
+/// ``LMDBStoreOptions`` for whose options apply: the first opener's).
 public final class LMDBEventStore: EventStore {
     /// The state directory.
     public let path: String
@@ -64,10 +69,8 @@ public final class LMDBEventStore: EventStore {
                     attempt = .done(try body(reader))
                 }
             }
-            switch attempt {
-            case .done(let result): return result
-            case .mapResized, .mapFull: try environment.adoptPersistedMapSize()
-            }
+            if case .done(let result) = attempt { return result }
+            try environment.adoptPersistedMapSize()   // another process grew the map past ours
         }
     }
 
