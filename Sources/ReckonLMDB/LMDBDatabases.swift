@@ -111,22 +111,26 @@ struct LMDBDatabases: Sendable {
     /// The log is dense: its entry count is one more than its last sequence number.
     private func checkDensity(_ txn: OpaquePointer, path: String) throws(EventStoreError) {
         var stat = MDB_stat()
-        var rc = mdb_stat(txn, events, &stat)
+        let rc = mdb_stat(txn, events, &stat)
         guard rc == 0 else { throw LMDBStatus.error(rc, operation: "read the events database", path: path, mapSize: 0) }
+        let count = try eventCount(txn, path: path)
+        guard UInt64(stat.ms_entries) == count else {
+            throw .corrupt("\(path): the event log has \(stat.ms_entries) entries but sequence numbers up to \(count) (exclusive); they are not dense")
+        }
+    }
+
+    /// The number of events: one past the last sequence number (the log is dense from 0).
+    func eventCount(_ txn: OpaquePointer, path: String) throws(EventStoreError) -> UInt64 {
         var cursor: OpaquePointer?
-        rc = mdb_cursor_open(txn, events, &cursor)
+        var rc = mdb_cursor_open(txn, events, &cursor)
         guard rc == 0, let cursor else { throw LMDBStatus.error(rc, operation: "open a cursor on events", path: path, mapSize: 0) }
         defer { mdb_cursor_close(cursor) }
         var key = MDB_val(), value = MDB_val()
         rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
-        if rc == MDB_NOTFOUND {
-            guard stat.ms_entries == 0 else { throw .corrupt("\(path): the event log has \(stat.ms_entries) entries and no last one") }
-            return
-        }
+        if rc == MDB_NOTFOUND { return 0 }
         guard rc == 0 else { throw LMDBStatus.error(rc, operation: "read the last event", path: path, mapSize: 0) }
         let last = try LMDBValue.sequence(key, path: path)
-        guard UInt64(stat.ms_entries) == last &+ 1 else {
-            throw .corrupt("\(path): the event log has \(stat.ms_entries) entries but its last sequence number is \(last); sequence numbers are not dense")
-        }
+        guard last < UInt64.max else { throw .corrupt("\(path): the last sequence number is \(last)") }
+        return last + 1
     }
 }

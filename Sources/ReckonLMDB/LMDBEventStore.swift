@@ -18,7 +18,12 @@ import ReckonCore
 /// Nothing committed is lost by a failed write.
 ///
 /// A thread must not call `write` inside its own `read` or `write` on this store (or another
-/// store on the same directory): that is refused with an error, as it would deadlock.
+/// store on the same directory): that is refused with an error, as it would deadlock. Keep
+/// reads short: a map growth waits for the reads of this process to finish, and an open read
+/// keeps LMDB from reusing pages freed after it began.
+///
+/// Stores opened on the same directory in one process share one environment, with the map
+/// options of the first (LMDB must not open an environment twice in one process).
 public final class LMDBEventStore: EventStore {
     /// The state directory.
     public let path: String
@@ -51,23 +56,14 @@ public final class LMDBEventStore: EventStore {
         environment.enterRead()
         defer { environment.leaveRead() }
         while true {
-            try environment.lockMapShared()
-            let attempt: Attempt<T>
-            do {
-                defer { environment.unlockMap() }
-                switch try environment.begin(readOnly: true) {
-                case .mapResized:
-                    attempt = .mapResized
-                case .transaction(let txn):
-                    let reader = LMDBReadTransaction(txn, environment: environment)
-                    defer { reader.invalidate(); mdb_txn_abort(txn) }
-                    attempt = .done(try body(reader))
-                }
+            let attempt = try withMapLocked { () throws -> Attempt<T> in
+                guard case .transaction(let txn) = try environment.begin(readOnly: true) else { return .mapResized }
+                let reader = LMDBReadTransaction(txn, environment: environment)
+                defer { reader.invalidate(); mdb_txn_abort(txn) }
+                return .done(try body(reader))
             }
-            switch attempt {
-            case .done(let result): return result
-            case .mapResized, .mapFull: try environment.adoptPersistedMapSize()
-            }
+            if case .done(let result) = attempt { return result }
+            try environment.adoptPersistedMapSize()   // another process grew the map past ours
         }
     }
 
@@ -78,18 +74,19 @@ public final class LMDBEventStore: EventStore {
         try environment.enterWrite()
         defer { environment.leaveWrite() }
         while true {
-            try environment.lockMapShared()
-            let attempt: Attempt<T>
-            do {
-                defer { environment.unlockMap() }
-                attempt = try writeOnce(body)
-            }
-            switch attempt {
+            switch try withMapLocked({ try writeOnce(body) }) {
             case .done(let result): return result
             case .mapResized: try environment.adoptPersistedMapSize()
             case .mapFull(let size): try environment.grow(afterFullAt: size)
             }
         }
+    }
+
+    /// Runs one attempt with the map lock held shared, so the map is not resized under it.
+    private func withMapLocked<T>(_ attempt: () throws -> Attempt<T>) throws -> Attempt<T> {
+        try environment.lockMapShared()
+        defer { environment.unlockMap() }
+        return try attempt()
     }
 
     /// One run of `body` in one write transaction, committed if it returns and LMDB reported

@@ -50,22 +50,7 @@ class LMDBReadTransaction: EventStoreReader {
 
     func eventCount() throws(EventStoreError) -> UInt64 {
         if let cachedEventCount { return cachedEventCount }
-        let txn = try live("count events")
-        var cursor: OpaquePointer?
-        var rc = mdb_cursor_open(txn, environment.databases.events, &cursor)
-        guard rc == 0, let cursor else { throw failed(rc, "open a cursor to count events") }
-        defer { mdb_cursor_close(cursor) }
-        var key = MDB_val(), value = MDB_val()
-        rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
-        let count: UInt64
-        if rc == MDB_NOTFOUND {
-            count = 0
-        } else {
-            guard rc == 0 else { throw failed(rc, "read the last event") }
-            let last = try LMDBValue.sequence(key, path: environment.path)
-            guard last < UInt64.max else { throw .corrupt("\(environment.path): the last sequence number is \(last)") }
-            count = last + 1
-        }
+        let count = try environment.databases.eventCount(try live("count events"), path: environment.path)
         cachedEventCount = count
         return count
     }

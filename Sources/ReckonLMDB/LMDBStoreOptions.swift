@@ -12,6 +12,8 @@ import ReckonCore
 /// the environment is used. The file is sparse and grows with the data, so a large map costs
 /// address space, not disk; the store starts at ``initialMapSize`` and, when a write finds the
 /// map full, grows it by ``growthStep`` up to ``maxMapSize`` and runs the write again.
+/// A store opened on a directory this process already has open shares that environment and
+/// its map options.
 public struct LMDBStoreOptions: Sendable, Equatable {
     /// The map size used when the environment's own (persisted) size is smaller.
     public var initialMapSize: Int
