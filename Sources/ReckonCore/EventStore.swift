@@ -8,7 +8,8 @@ public enum StoreTable: String, CaseIterable, Sendable {
     case openRuns
     /// ``UsageKey`` bytes → closed native usage (Int128 BE): the persisted projection.
     case usage
-    /// UTF-8 name → bytes: format version, projection fingerprint, observation marks.
+    /// UTF-8 name → bytes: format version, projection fingerprint, observation marks. Each
+    /// entry belongs to the component that writes it; nobody clears this table.
     case meta
 }
 
@@ -64,6 +65,7 @@ public protocol EventStoreReader {
 public protocol EventStoreWriter: EventStoreReader {
     /// Appends an encoded event at the end of the log and returns its sequence number.
     func append(_ encoded: [UInt8]) throws(EventStoreError) -> Sequence64
+    /// Keys are 1…511 bytes (LMDB's limit, enforced by every implementation).
     func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError)
     func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError)
     /// Removes every entry of a table (used when a projection is rebuilt).
@@ -76,7 +78,9 @@ public protocol EventStore: AnyObject, Sendable {
     /// Runs `body` against a consistent read snapshot; writers never block it.
     func read<T>(_ body: (any EventStoreReader) throws -> T) throws -> T
     /// Runs `body` in one write transaction, committed durably when `body` returns and rolled
-    /// back entirely when it throws. Writes are serialised.
+    /// back entirely when it throws. Writes are serialised. `body` may run more than once (the
+    /// LMDB store re-runs it after growing a full map), so it must have no effects outside the
+    /// transaction; a `write` must not be nested inside another `write` or a `read`.
     func write<T>(_ body: (any EventStoreWriter) throws -> T) throws -> T
 }
 

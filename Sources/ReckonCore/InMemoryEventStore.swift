@@ -67,7 +67,9 @@ public final class InMemoryEventStore: EventStore {
         }
 
         func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
-            guard !key.isEmpty else { throw EventStoreError.storage(operation: "put", message: "empty key") }
+            guard !key.isEmpty, key.count <= 511 else {
+                throw EventStoreError.storage(operation: "put", message: "keys must be 1…511 bytes, got \(key.count)")
+            }
             state.tables[table, default: [:]][key] = value
         }
 
