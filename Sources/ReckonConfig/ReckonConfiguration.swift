@@ -43,6 +43,8 @@ public struct ReckonConfiguration: Sendable {
 /// One `offerings[]` entry: which Waldur offering, how to reach it, and how SLURM TRES map to its
 /// components.
 public struct OfferingConfiguration: Sendable {
+    /// Position in `offerings[]`, for error messages.
+    public var index: Int
     public var name: String
     public var apiURL: String
     public var token: SecretToken
@@ -56,9 +58,10 @@ public struct OfferingConfiguration: Sendable {
     /// In file order.
     public var components: [Component]
 
-    public init(name: String, apiURL: String, token: SecretToken, offeringUUID: String, verifySSL: Bool = true,
+    public init(index: Int = 0, name: String, apiURL: String, token: SecretToken, offeringUUID: String, verifySSL: Bool = true,
                 backendType: String = "slurm", slurmBinPath: String = "/usr/bin", clusterName: String = "",
                 components: [Component]) {
+        self.index = index
         self.name = name
         self.apiURL = apiURL
         self.token = token
@@ -71,6 +74,16 @@ public struct OfferingConfiguration: Sendable {
     }
 
     public func component(named n: String) -> Component? { components.first { $0.name == n } }
+
+    /// The offering UUID as 32 lower-case hex digits, or an error naming the key and value.
+    public func validatedUUID() throws(ConfigError) -> String {
+        let hex = Self.normaliseUUID(offeringUUID)
+        guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else {
+            throw ConfigError(path: "offerings[\(index)].waldur_offering_uuid",
+                              message: "expected a UUID (32 hex digits, dashes optional), got \"\(offeringUUID)\"")
+        }
+        return hex
+    }
 
     static func normaliseUUID(_ s: String) -> String {
         s.lowercased().filter { $0 != "-" && $0 != "{" && $0 != "}" }
