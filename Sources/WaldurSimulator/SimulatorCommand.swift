@@ -11,9 +11,10 @@ import Logging
 ///   - timeZone: the server's time zone (IANA), overriding the seed's.
 ///   - statePath: JSON file where usages persist across restarts.
 ///   - faultsJSON: the initial fault mix as JSON (see `SimulatorFaults`), or nil for none.
+///   - logger: must not write to standard output; the default writes to standard error.
 public func runWaldurSimulatorCommand(
     seedPath: String, port: Int = 0, timeZone: String? = nil, statePath: String? = nil,
-    faultsJSON: String? = nil, logger: Logger = Logger(label: "waldur-sim")
+    faultsJSON: String? = nil, logger: Logger = WaldurSimulator.defaultLogger
 ) async throws {
     let seed = try SimulatorSeed(contentsOf: seedPath)
     let faults = try faultsJSON.map { try SimulatorFaults(json: Array($0.utf8)) } ?? .none

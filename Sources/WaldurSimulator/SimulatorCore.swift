@@ -103,6 +103,21 @@ actor SimulatorCore {
         return response
     }
 
+    // MARK: - In-process control (the same operations as the admin endpoints)
+
+    func setFaults(_ faults: SimulatorFaults) throws {
+        try faults.validate()
+        injector.replace(with: faults)
+    }
+
+    func setNow(_ date: Date?) {
+        fixedNow = date
+    }
+
+    func requestCounts() -> [String: Int] {
+        counter.counts
+    }
+
     // MARK: - Admin endpoints
 
     private func admin(_ request: SimRequest, route: SimRoute) -> SimResponse {

@@ -276,4 +276,11 @@ public struct SimulatorSeed: Sendable, Codable, Equatable {
         }
         try self.init(yaml: text)
     }
+
+    /// Checks that the seed is consistent (UUIDs, references, states, billing types, amounts);
+    /// the error names the offending field and value.
+    public func validate() throws {
+        let catalog = try SimCatalog(seed: self)
+        _ = try SimUsageStore(seed: self, catalog: catalog, now: Date())
+    }
 }

@@ -35,7 +35,7 @@ public final class WaldurSimulator: Sendable {
     ///   - faults: the initial fault mix.
     public static func start(
         seed: SimulatorSeed, port: Int = 0, timeZone: String? = nil, statePath: String? = nil,
-        faults: SimulatorFaults = .none, logger: Logger = Logger(label: "waldur-sim")
+        faults: SimulatorFaults = .none, logger: Logger = WaldurSimulator.defaultLogger
     ) async throws -> WaldurSimulator {
         guard (0...65535).contains(port) else { throw SimulatorError.invalidOption("port \(port) is not 0...65535") }
         let zoneName = timeZone ?? seed.timeZone ?? "UTC"
@@ -51,13 +51,18 @@ public final class WaldurSimulator: Sendable {
         let core = SimulatorCore(catalog: catalog, store: store, timeZone: zone, faults: faults,
                                  statePath: statePath, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
+        // Hummingbird's own messages ("Server started ...", and an error per open connection when
+        // the server is stopped by cancellation) are noise for a test double; bind failures
+        // surface as `SimulatorError.startup` instead.
+        var serverLogger = logger
+        serverLogger.logLevel = .critical
         let app = Application(
             responder: SimResponder(core: core),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "waldur-sim"),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
             },
-            logger: logger)
+            logger: serverLogger)
         let startupError = Mutex<String?>(nil)
         let task = Task {
             do {
@@ -78,6 +83,11 @@ public final class WaldurSimulator: Sendable {
         return WaldurSimulator(port: bound, core: core, task: task)
     }
 
+    /// A logger that writes to standard error (standard output carries the `listening on` line).
+    public static var defaultLogger: Logger {
+        Logger(label: "waldur-sim", factory: { StreamLogHandler.standardError(label: $0) })
+    }
+
     /// Stops the server and waits until it has closed its socket.
     public func stop() async {
         task.cancel()
@@ -91,6 +101,21 @@ public final class WaldurSimulator: Sendable {
         } onCancel: {
             task.cancel()
         }
+    }
+
+    /// Replaces the fault mix (as `POST /_sim/faults`).
+    public func setFaults(_ faults: SimulatorFaults) async throws {
+        try await core.setFaults(faults)
+    }
+
+    /// Freezes the simulator's clock at `date`, or returns to the real clock with nil (as `POST /_sim/clock`).
+    public func setNow(_ date: Date?) async {
+        await core.setNow(date)
+    }
+
+    /// Requests received so far, keyed `METHOD /path/template/` (as `GET /_sim/requests` "counts").
+    public func requestCounts() async -> [String: Int] {
+        await core.requestCounts()
     }
 
     /// Every stored component usage and user usage, as `GET /_sim/usages` renders them.
