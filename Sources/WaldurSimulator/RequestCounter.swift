@@ -5,6 +5,12 @@
 struct RequestCounter: Sendable {
     private(set) var counts: [String: Int] = [:]
     private(set) var statuses: [String: [String: Int]] = [:]
+    /// `User-Agent` values seen on `/api/` requests (Waldur records agents' heartbeats from them).
+    private(set) var userAgents: [String: Int] = [:]
+
+    mutating func sawUserAgent(_ agent: String?) {
+        userAgents[agent ?? "", default: 0] += 1
+    }
 
     mutating func received(method: String, template: String) {
         counts["\(method) \(template)", default: 0] += 1
@@ -22,6 +28,7 @@ struct RequestCounter: Sendable {
                 let inner = statuses[key] ?? [:]
                 return (key, .object(inner.keys.sorted().map { ($0, .int(Int64(inner[$0] ?? 0))) }))
             })),
+            ("user_agents", .object(userAgents.keys.sorted().map { ($0, .int(Int64(userAgents[$0] ?? 0))) })),
         ])
     }
 }

@@ -8,6 +8,7 @@ struct SimRequest: Sendable {
     var query: [(name: String, value: String)]
     var authorization: String?
     var contentType: String?
+    var userAgent: String?
     /// `Host` (authority), used to build absolute URLs as Django's `build_absolute_uri` does.
     var host: String
     var body: [UInt8]

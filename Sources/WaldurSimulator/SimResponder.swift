@@ -23,6 +23,7 @@ struct SimResponder: HTTPResponder {
             query: SimRequest.parseQuery(request.uri.query),
             authorization: request.headers[.authorization],
             contentType: request.headers[.contentType],
+            userAgent: request.headers[.userAgent],
             host: request.head.authority ?? "127.0.0.1",
             body: body,
             peerIsLoopback: context.peerIsLoopback)

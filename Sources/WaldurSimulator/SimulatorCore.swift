@@ -41,6 +41,7 @@ actor SimulatorCore {
         guard route?.isAdmin != true, request.path.hasPrefix("/api/") else {
             return Admission(route: route, template: template, latencyMilliseconds: 0, fault: .none)
         }
+        counter.sawUserAgent(request.userAgent)
         let decided = injector.decide(template: template)
         return Admission(route: route, template: template, latencyMilliseconds: decided.latencyMilliseconds,
                          fault: decided.decision)
@@ -116,6 +117,10 @@ actor SimulatorCore {
 
     func requestCounts() -> [String: Int] {
         counter.counts
+    }
+
+    func userAgents() -> [String: Int] {
+        counter.userAgents
     }
 
     // MARK: - Admin endpoints

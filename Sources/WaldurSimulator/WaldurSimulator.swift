@@ -118,6 +118,11 @@ public final class WaldurSimulator: Sendable {
         await core.requestCounts()
     }
 
+    /// `User-Agent` values of `/api/` requests so far, with their counts (as `GET /_sim/requests` "user_agents").
+    public func userAgents() async -> [String: Int] {
+        await core.userAgents()
+    }
+
     /// Every stored component usage and user usage, as `GET /_sim/usages` renders them.
     public func storedUsagesJSON() async -> String {
         await core.usagesJSON().serialized()
