@@ -5,7 +5,7 @@ import Foundation
 /// Request bodies must be validated the way DRF does, which needs to know whether a value was a
 /// string, an integer, a fraction or a boolean; responses keep their keys in a fixed order so
 /// they read like Waldur's.
-public enum JSONValue: Sendable, Equatable {
+enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -15,7 +15,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Keys in order; duplicate keys keep the last value when looked up.
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -29,28 +29,28 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Parses UTF-8 JSON text; nil when it is not JSON.
-    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
+    static func parse(_ bytes: [UInt8]) -> JSONValue? {
         var parser = JSONParser(bytes: bytes)
         return parser.parseDocument()
     }
 
     /// The value of `key` in an object (last occurrence), nil otherwise.
-    public subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> JSONValue? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.last(where: { $0.0 == key })?.1
     }
 
-    public var stringValue: String? {
+    var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    var arrayValue: [JSONValue]? {
         if case .array(let items) = self { return items }
         return nil
     }
 
-    public var isObject: Bool {
+    var isObject: Bool {
         if case .object = self { return true }
         return false
     }
@@ -69,13 +69,13 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Compact JSON text.
-    public func serialized() -> String {
+    func serialized() -> String {
         var out = ""
         write(to: &out)
         return out
     }
 
-    public var bytes: [UInt8] { Array(serialized().utf8) }
+    var bytes: [UInt8] { Array(serialized().utf8) }
 
     private func write(to out: inout String) {
         switch self {

@@ -1,29 +1,29 @@
 import Foundation
 
 /// A billing month; Waldur stores it as its first day.
-public struct SimBillingPeriod: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
-    public let year: Int
-    public let month: Int
+struct SimBillingPeriod: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    let year: Int
+    let month: Int
 
-    public init(year: Int, month: Int) {
+    init(year: Int, month: Int) {
         self.year = year
         self.month = month
     }
 
     /// Parses `YYYY-MM-01` (any other day is refused).
-    public init?(firstDay text: String) {
+    init?(firstDay text: String) {
         guard let parsed = SimDateTime.parseDay(text), parsed.day == 1 else { return nil }
         self.init(year: parsed.year, month: parsed.month)
     }
 
     /// `YYYY-MM-01`.
-    public var description: String { String(format: "%04d-%02d-01", year, month) }
+    var description: String { String(format: "%04d-%02d-01", year, month) }
 
-    public static func < (lhs: SimBillingPeriod, rhs: SimBillingPeriod) -> Bool {
+    static func < (lhs: SimBillingPeriod, rhs: SimBillingPeriod) -> Bool {
         (lhs.year, lhs.month) < (rhs.year, rhs.month)
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let value = SimBillingPeriod(firstDay: text) else {
@@ -32,7 +32,7 @@ public struct SimBillingPeriod: Sendable, Hashable, Comparable, Codable, CustomS
         self = value
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

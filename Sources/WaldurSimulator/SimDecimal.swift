@@ -3,13 +3,13 @@
 /// The double must accept and refuse exactly what DRF does (S8 `DecimalField`): the value is read
 /// from its text (`str()` of a JSON number), decimal places are counted from the literal with
 /// trailing zeros, and nothing is rounded.
-public struct SimDecimal: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+struct SimDecimal: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Value in hundredths.
-    public let hundredths: Int128
+    let hundredths: Int128
 
-    public static let zero = SimDecimal(hundredths: 0)
+    static let zero = SimDecimal(hundredths: 0)
 
-    public init(hundredths: Int128) {
+    init(hundredths: Int128) {
         self.hundredths = hundredths
     }
 
@@ -108,27 +108,27 @@ public struct SimDecimal: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 
     /// Parses a value this simulator wrote itself (seed files, state files): same rules.
-    public init?(_ text: String) {
+    init?(_ text: String) {
         guard case .success(let value) = SimDecimal.validate(text: text) else { return nil }
         self = value
     }
 
     /// Two decimal places, as DRF renders a quantized `DecimalField`: `"120.50"`.
-    public var description: String {
+    var description: String {
         let magnitude = hundredths.magnitude
         let cents = Int(magnitude % 100)
         return "\(hundredths < 0 ? "-" : "")\(magnitude / 100).\(cents < 10 ? "0" : "")\(cents)"
     }
 
-    public static func < (lhs: SimDecimal, rhs: SimDecimal) -> Bool {
+    static func < (lhs: SimDecimal, rhs: SimDecimal) -> Bool {
         lhs.hundredths < rhs.hundredths
     }
 
-    public static func + (lhs: SimDecimal, rhs: SimDecimal) -> SimDecimal {
+    static func + (lhs: SimDecimal, rhs: SimDecimal) -> SimDecimal {
         SimDecimal(hundredths: lhs.hundredths + rhs.hundredths)
     }
 
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let value = SimDecimal(text) else {
@@ -137,7 +137,7 @@ public struct SimDecimal: Sendable, Hashable, Comparable, Codable, CustomStringC
         self = value
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

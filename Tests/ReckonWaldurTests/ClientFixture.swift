@@ -23,6 +23,13 @@ enum W {
         WaldurUUID(hex) ?? WaldurUUID(UUID())
     }
 
+    static func period(_ year: Int, _ month: Int) -> WaldurBillingPeriod {
+        guard let period = WaldurBillingPeriod(year: year, month: month) else {
+            preconditionFailure("test fixture month \(year)-\(month) is not a month")
+        }
+        return period
+    }
+
     static func amount(_ text: String) -> WaldurAmount {
         WaldurAmount(text) ?? .zero
     }

@@ -5,8 +5,8 @@ import WaldurSimulator
 
 /// Client write operations and read-back, over real loopback HTTP.
 @Suite struct ClientWriteTests {
-    static let august = WaldurBillingPeriod(year: 2026, month: 8)!
-    static let july = WaldurBillingPeriod(year: 2026, month: 7)!
+    static let august = W.period(2026, 8)
+    static let july = W.period(2026, 7)
 
     @Test func setUsageThenReadBack() async throws {
         try await withClient(token: W.providerToken) { h in

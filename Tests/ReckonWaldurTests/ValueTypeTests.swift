@@ -37,11 +37,12 @@ import Testing
         #expect(WaldurAmount("120.50") == WaldurAmount("120.5"))
     }
 
-    @Test func amountFromDecimalRoundsHalfEvenToTwoPlaces() {
-        #expect(WaldurAmount(rounding: Decimal(string: "2.675")!)?.description == "2.68")
-        #expect(WaldurAmount(rounding: Decimal(string: "2.665")!)?.description == "2.66")
-        #expect(WaldurAmount(rounding: Decimal(string: "0.1")!)?.description == "0.10")
-        #expect(WaldurAmount(hundredths: 1234)?.decimalValue == Decimal(string: "12.34"))
+    @Test func amountFromDecimalRoundsHalfEvenToTwoPlaces() throws {
+        func decimal(_ text: String) throws -> Decimal { try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))) }
+        #expect(WaldurAmount(rounding: try decimal("2.675"))?.description == "2.68")
+        #expect(WaldurAmount(rounding: try decimal("2.665"))?.description == "2.66")
+        #expect(WaldurAmount(rounding: try decimal("0.1"))?.description == "0.10")
+        #expect(WaldurAmount(hundredths: 1234)?.decimalValue == (try decimal("12.34")))
     }
 
     @Test func billingPeriod() {
