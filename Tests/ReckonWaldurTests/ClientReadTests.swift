@@ -67,4 +67,33 @@ import WaldurSimulator
             #expect(resources.isEmpty)
         }
     }
+
+    /// §4.3 / T18: writes during paging shift pages. When `X-Result-Count` changes between pages the
+    /// client lists again instead of returning a list with a missing or doubled record.
+    @Test func listsAgainWhenTheCountChangesWhilePaging() async throws {
+        var seed = W.seed()
+        seed.componentUsages = [
+            .init(resourceUUID: W.resourceA, type: "cpu", billingPeriod: "2026-08-01", usage: "1", date: "2026-08-10T00:00:00Z"),
+            .init(resourceUUID: W.resourceA, type: "mem", billingPeriod: "2026-08-01", usage: "2", date: "2026-08-11T00:00:00Z"),
+        ]
+        // Every list page is answered 600 ms after it arrives. Page 1 arrives at T and is counted
+        // then; the write lands at T + 900 ms, after page 1 was answered (T + 600) and before page 2
+        // is (about T + 1200).
+        let faults = SimulatorFaults(latencyMilliseconds: 600, paths: ["/api/marketplace-component-usages/"])
+        try await withClient(seed: seed, pageSize: 1, faults: faults) { h in
+            let august = W.period(2026, 8)
+            async let listed = h.client.componentUsages(.resource(W.uuid(W.resourceA)), billingPeriod: august)
+            var waited = 0
+            while await h.simulator.requestCounts()["GET /api/marketplace-component-usages/"] == nil, waited < 2000 {
+                try await Task.sleep(for: .milliseconds(5))
+                waited += 5
+            }
+            try await Task.sleep(for: .milliseconds(900))
+            try await h.client.setUsage(resourceUUID: W.uuid(W.resourceA), usages: [WaldurUsageItem(type: "storage", amount: W.amount("3"))])
+            let usages = try await listed
+            #expect(usages.map(\.type).sorted() == ["cpu", "mem", "storage"])
+            #expect(await h.simulator.requestCounts()["GET /api/marketplace-component-usages/"] == 5)  // 2 + 3 pages
+            #expect(h.logs.all.contains { $0.contains("listing again") })
+        }
+    }
 }
