@@ -170,3 +170,25 @@ func jsonEquals(_ answer: WireResponse, _ expected: String) -> Bool {
     guard let actual = answer.json as? NSObject, let wanted = parsedJSON(expected) else { return false }
     return actual.isEqual(wanted)
 }
+
+/// A raw HTTP client for a simulator started elsewhere (by the command entry point).
+final class SimProbe: Sendable {
+    let baseURL: String
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    init(baseURL: String) {
+        self.baseURL = baseURL
+    }
+
+    func get(_ pathAndQuery: String, token: String) async throws -> WireResponse {
+        var request = HTTPClientRequest(url: baseURL + pathAndQuery)
+        request.headers.add(name: "Authorization", value: "Token \(token)")
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1024 * 1024)
+        return WireResponse(status: Int(response.status.code), headers: response.headers, text: String(buffer: body))
+    }
+
+    func close() async throws {
+        try await http.shutdown()
+    }
+}
