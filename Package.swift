@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(name: "ReckonCore"),
@@ -41,11 +43,15 @@ let package = Package(
         .target(name: "ReckonWaldur", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "WaldurSimulator", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .target(name: "ReckonEngine", dependencies: [
             "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
@@ -66,7 +72,15 @@ let package = Package(
         .testTarget(name: "ReckonConfigTests", dependencies: ["ReckonConfig", "ReckonCore"]),
         .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig"]),
         .testTarget(name: "ReckonCLITests", dependencies: ["ReckonCore"]),
-        .testTarget(name: "ReckonWaldurTests", dependencies: ["ReckonWaldur", "WaldurSimulator"]),
-        .testTarget(name: "WaldurSimulatorTests", dependencies: ["WaldurSimulator"]),
+        .testTarget(name: "ReckonWaldurTests", dependencies: [
+            "ReckonWaldur", "WaldurSimulator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "WaldurSimulatorTests", dependencies: [
+            "WaldurSimulator",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
     ]
 )
