@@ -3,7 +3,7 @@ import ReckonEngine
 
 /// The `reckon` command: SLURM usage to Waldur, event-sourced and verifiable.
 @main
-struct Reckon: ParsableCommand {
+struct Reckon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reckon",
         abstract: "Report SLURM usage to Waldur Mastermind, and prove that what was billed is what was used.",
@@ -17,6 +17,6 @@ struct Reckon: ParsableCommand {
           reckon usage -c /etc/waldur/waldur-site-agent-config.yaml --month 2026-11 --by user
         """,
         version: ReckonVersion.string,
-        subcommands: [IngestCommand.self, UsageCommand.self, EventsCommand.self, ReplayCommand.self]
+        subcommands: [IngestCommand.self, UsageCommand.self, EventsCommand.self, ReplayCommand.self, WaldurSimCommand.self]
     )
 }
