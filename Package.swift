@@ -9,7 +9,7 @@ import PackageDescription
 //   ReckonConfig    waldur-site-agent YAML + reckon: section    -> ReckonCore, Yams
 //   ReckonWaldur    Waldur Mastermind HTTP client               -> AsyncHTTPClient, Logging
 //   WaldurSimulator a faithful Waldur test double (Hummingbird) -> Hummingbird, Yams
-//   ReckonEngine    application services (ingest, usage, replay) wiring adapters to the core
+//   ReckonEngine    application services (ingest, usage, replay, reconcile) wiring adapters to the core
 //   reckon          the command-line executable
 let package = Package(
     name: "reckon",
@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .target(name: "ReckonEngine", dependencies: [
-            "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
+            "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "reckon", dependencies: [
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "EventStoreContractTests", dependencies: ["ReckonCore", "ReckonLMDB"]),
         .testTarget(name: "ReckonSacctTests", dependencies: ["ReckonSacct", "ReckonCore"]),
         .testTarget(name: "ReckonConfigTests", dependencies: ["ReckonConfig", "ReckonCore"]),
-        .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig"]),
+        .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur", "WaldurSimulator"]),
         .testTarget(name: "ReckonCLITests", dependencies: ["ReckonCore"]),
         .testTarget(name: "ReckonWaldurTests", dependencies: [
             "ReckonWaldur", "WaldurSimulator",

@@ -145,6 +145,36 @@ public enum ConfigLoader {
                 let n = try integer(v, path: p)
                 guard n >= 1 else { throw ConfigError(path: p, message: "expected a positive number of seconds, got \(n)", line: line(v)) }
                 s.sacctTimeoutSeconds = n
+            case "interval_minutes", "poll_overlap_minutes", "rescan_minutes", "directory_refresh_minutes":
+                let n = try integer(v, path: p)
+                let minimum = key == "poll_overlap_minutes" ? 0 : 1
+                guard n >= minimum, n <= 525_600 else {
+                    throw ConfigError(path: p, message: "expected whole minutes from \(minimum) to 525600, got \(n)", line: line(v))
+                }
+                switch key {
+                case "interval_minutes": s.intervalMinutes = n
+                case "poll_overlap_minutes": s.pollOverlapMinutes = n
+                case "rescan_minutes": s.rescanMinutes = n
+                default: s.directoryRefreshMinutes = n
+                }
+            case "decreases":
+                let d = try string(v, path: p).lowercased()
+                guard d == "send" || d == "hold" else { throw ConfigError(path: p, message: "expected send or hold, got \"\(d)\"", line: line(v)) }
+                s.holdDecreases = d == "hold"
+            case "waldur_time_zone":
+                let z = try string(v, path: p)
+                guard MonthCalendar(timeZoneIdentifier: z) != nil else {
+                    throw ConfigError(path: p, message: "unknown time zone \"\(z)\" (expected an IANA name)", line: line(v))
+                }
+                s.waldurTimeZone = z
+            case "metrics_address":
+                let a = try string(v, path: p)
+                guard let colon = a.lastIndex(of: ":"), let port = Int(a[a.index(after: colon)...]), (0...65_535).contains(port), colon != a.startIndex else {
+                    throw ConfigError(path: p, message: "expected host:port such as 127.0.0.1:9464, got \"\(a)\"", line: line(v))
+                }
+                s.metricsAddress = a
+            case "heartbeat_file":
+                s.heartbeatFile = try string(v, path: p)
             default:
                 let known = ReckonSettings.knownKeys.sorted().joined(separator: ", ")
                 throw ConfigError(path: p, message: "unknown key (reckon: knows \(known))", line: line(k))

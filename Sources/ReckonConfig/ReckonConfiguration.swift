@@ -101,8 +101,26 @@ public struct ReckonSettings: Sendable, Equatable {
     public var maxMapSizeMB: Int = 1_048_576
     /// Seconds before a hung sacct is killed.
     public var sacctTimeoutSeconds: Int = 600
+    /// Minutes between daemon ticks (else `WALDUR_SITE_AGENT_REPORT_PERIOD_MINUTES`, else 30).
+    public var intervalMinutes: Int?
+    /// Each poll re-reads this many minutes before the last one, to catch late records.
+    public var pollOverlapMinutes: Int = 60
+    /// Minutes between full re-scans of the open months (late records, admin fixes).
+    public var rescanMinutes: Int = 360
+    /// Minutes between re-reads of Waldur's resources and offering users.
+    public var directoryRefreshMinutes: Int = 60
+    /// `send` (default) or `hold`: whether decreases are sent or held for review.
+    public var holdDecreases: Bool = false
+    /// The Waldur server's TIME_ZONE, when known (makes month-start writes possible sooner).
+    public var waldurTimeZone: String?
+    /// `host:port` for `/metrics` and `/healthz` (loopback by default); nil = off.
+    public var metricsAddress: String?
+    /// File touched after every successful tick (default `<state_dir>/heartbeat`).
+    public var heartbeatFile: String?
 
     public init() {}
 
-    public static let knownKeys: Set<String> = ["state_dir", "usage_tres", "max_map_size_mb", "sacct_timeout_seconds"]
+    public static let knownKeys: Set<String> = ["state_dir", "usage_tres", "max_map_size_mb", "sacct_timeout_seconds", "interval_minutes",
+                                                "poll_overlap_minutes", "rescan_minutes", "directory_refresh_minutes", "decreases",
+                                                "waldur_time_zone", "metrics_address", "heartbeat_file"]
 }

@@ -8,15 +8,32 @@ public typealias Sequence64 = UInt64
 /// - ``JobRunObserved``: a new *version* of a job run (first sight, or its facts changed).
 /// - ``SacctObservation``: one sacct poll or file import happened, with its counts, its
 ///   observation time (running jobs count up to it) and the malformed lines it met.
+/// - ``DirectoryChange``: Waldur's resources or offering users of an offering changed.
+/// - ``WaldurObservation``: a read-back found values other than the last confirmed ones.
+/// - ``SubmissionIntent`` / ``SubmissionOutcome`` / ``SubmissionConfirmation``: the three steps
+///   of every write to Waldur (intent before the call, its result, the read-back that settles it).
+/// - ``HeldDecrease``: a decrease kept back for review.
 public enum Event: Hashable, Sendable {
     case jobRunObserved(JobRunObserved)
     case sacctObserved(SacctObservation)
+    case directoryChanged(DirectoryChange)
+    case waldurObserved(WaldurObservation)
+    case submissionIntended(SubmissionIntent)
+    case submissionOutcome(SubmissionOutcome)
+    case submissionConfirmed(SubmissionConfirmation)
+    case decreaseHeld(HeldDecrease)
 
     /// A short stable name for output (`reckon events`).
     public var kindName: String {
         switch self {
         case .jobRunObserved: return "job_run_observed"
         case .sacctObserved: return "sacct_observed"
+        case .directoryChanged: return "directory_changed"
+        case .waldurObserved: return "waldur_observed"
+        case .submissionIntended: return "submission_intended"
+        case .submissionOutcome: return "submission_outcome"
+        case .submissionConfirmed: return "submission_confirmed"
+        case .decreaseHeld: return "decrease_held"
         }
     }
 }

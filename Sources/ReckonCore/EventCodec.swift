@@ -12,6 +12,12 @@ public enum EventCodec {
     enum Kind: UInt8 {
         case jobRunObserved = 1
         case sacctObserved = 2
+        case directoryChanged = 3
+        case waldurObserved = 4
+        case submissionIntended = 5
+        case submissionOutcome = 6
+        case submissionConfirmed = 7
+        case decreaseHeld = 8
     }
 
     /// TRES names that get a one-byte code (Slurm's built-in TRES, plus the common GPU gres).
@@ -43,6 +49,8 @@ public enum EventCodec {
             w.varint(o.malformedCount)
             w.varint(UInt64(o.malformed.count))
             for m in o.malformed { w.varint(m.line); w.string(m.reason); w.string(m.text) }
+        default:
+            encodeWaldurEvent(event, into: &w)
         }
         return w.bytes
     }
@@ -128,6 +136,8 @@ public enum EventCodec {
                 o.malformed.append(MalformedRecord(line: line, reason: reason, text: text))
             }
             event = .sacctObserved(o)
+        default:
+            event = try decodeWaldurEvent(kind: kind, &r)
         }
         guard r.isAtEnd else { throw ByteDecodingError("trailing bytes after event") }
         return event

@@ -31,6 +31,8 @@ public struct UsageProjection: Equatable, Sendable {
             }
         case .sacctObserved(let o):
             observedUntil[o.cluster] = Swift.max(observedUntil[o.cluster] ?? o.observedAt, o.observedAt)
+        case .directoryChanged, .waldurObserved, .submissionIntended, .submissionOutcome, .submissionConfirmed, .decreaseHeld:
+            break   // the Waldur side; see ReconcileState
         }
     }
 

@@ -40,6 +40,8 @@ public enum EventRendering {
                 ("new_versions", String(o.newVersions)), ("unchanged", String(o.unchanged)),
                 ("malformed_count", String(o.malformedCount)), ("malformed", bad),
             ])
+        default:
+            return WaldurEventRendering.payloadJSON(event)
         }
     }
 
@@ -57,6 +59,8 @@ public enum EventRendering {
             case .file(let n, let h): src = "file \(n) sha256=\(h.prefix(12))…"
             }
             return "#\(e.sequence) sacct_observed \(src) cluster=\(o.cluster) at=\(o.observedAt) records=\(o.records) new=\(o.newVersions) unchanged=\(o.unchanged) steps=\(o.skippedSteps) malformed=\(o.malformedCount)"
+        default:
+            return "#\(e.sequence) \(e.event.kindName) " + WaldurEventRendering.summary(e.event)
         }
     }
 }

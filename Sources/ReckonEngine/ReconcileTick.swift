@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import ReckonConfig
+import ReckonCore
+import ReckonSacct
+import ReckonWaldur
+
+/// One reconciliation tick, shared by `reckon sync` (one tick) and the daemon (a tick per
+/// interval): poll sacct once for all accounts of the cluster over `[last poll − overlap, now)`
+/// (or the whole open months on the slower re-scan cadence), then reconcile every offering for
+/// its open months. A tick with nothing new appends only the poll record and writes nothing.
+public final class ReconcileTick {
+    public struct Result: Sendable {
+        public var ingest: IngestService.Outcome?
+        public var pollWindow: TimeWindow?
+        public var rescan = false
+        public var reports: [OfferingReconciler.Report] = []
+        public var errors: [String] = []
+        public var ok: Bool { errors.isEmpty && reports.allSatisfy { $0.errors.isEmpty } }
+    }
+
+    let ledger: Ledger
+    let config: ReckonConfiguration
+    let clock: any WallClock
+    let logger: Logger
+    let clients: [String: WaldurClient]
+    var reconcilers: [String: OfferingReconciler] = [:]
+    var lastDirectoryRefresh: [String: EpochSeconds] = [:]
+    var lastUserRead: [String: EpochSeconds] = [:]
+    /// Set by `plan --poll`/tests: skip sacct and use only what the log holds.
+    public var pollSacct = true
+
+    static let lastPollKey = "poll.last_end"
+    static let lastRescanKey = "poll.last_rescan"
+
+    public init(ledger: Ledger, config: ReckonConfiguration, clock: any WallClock, logger: Logger, clients: [String: WaldurClient]) {
+        self.ledger = ledger
+        self.config = config
+        self.clock = clock
+        self.logger = logger
+        self.clients = clients
+    }
+
+    /// Runs one tick. `dryRun` plans without polling, recording or sending.
+    public func run(dryRun: Bool = false, decision: ReconcileDecision.Options? = nil) async -> Result {
+        var result = Result()
+        let now = clock.now()
+        if pollSacct && !dryRun {
+            do { try poll(now: now, result: &result) } catch {
+                result.errors.append("sacct poll failed: \(error)")
+                logger.error("sacct poll failed; reconciling with what the log already holds", metadata: ["error": "\(error)"])
+            }
+        }
+        let months = OfferingReconciler.openMonths(calendar: config.calendar, now: now, periods: config.reportingPeriods)
+        for offering in config.offerings {
+            guard let client = clients[offering.offeringUUID] else { continue }
+            do {
+                let key = try offering.validatedUUID()
+                let reconciler = try reconcilers[key] ?? OfferingReconciler(ledger: ledger, offering: offering, client: client, clock: clock, logger: logger)
+                reconcilers[key] = reconciler
+                var options = OfferingReconciler.Options()
+                options.dryRun = dryRun
+                options.decision = decision ?? ReconcileDecision.Options(holdDecreases: config.reckon.holdDecreases)
+                options.serverCalendar = config.reckon.waldurTimeZone.flatMap { MonthCalendar(timeZoneIdentifier: $0) }
+                options.refreshDirectory = lastDirectoryRefresh[key].map { now - $0 >= Int64(config.reckon.directoryRefreshMinutes) * 60 } ?? true
+                options.readUserUsages = lastUserRead[key].map { now - $0 >= Int64(config.reckon.rescanMinutes) * 60 } ?? true
+                let report = try await reconciler.run(months: months, options: options)
+                if !dryRun {
+                    if options.refreshDirectory { lastDirectoryRefresh[key] = now }
+                    if options.readUserUsages { lastUserRead[key] = now }
+                }
+                result.reports.append(report)
+            } catch {
+                result.errors.append("offering \(offering.name.isEmpty ? offering.offeringUUID : offering.name): \(error)")
+                logger.error("reconcile failed", metadata: ["offering": "\(offering.offeringUUID)", "error": "\(error)"])
+            }
+        }
+        return result
+    }
+
+    /// The poll: incremental with overlap, or a full re-scan of the open months when due.
+    func poll(now: EpochSeconds, result: inout Result) throws {
+        guard let first = config.offerings.first else { return }
+        let months = OfferingReconciler.openMonths(calendar: config.calendar, now: now, periods: config.reportingPeriods)
+        guard let oldest = months.first, let openStart = config.calendar.window(of: oldest)?.start else { return }
+        let meta = try ledger.store.read { r in
+            (try r.meta(Self.lastPollKey).flatMap(StoreBytes.u64), try r.meta(Self.lastRescanKey).flatMap(StoreBytes.u64))
+        }
+        let lastEnd = meta.0.map { Int64(bitPattern: $0) }
+        let lastRescan = meta.1.map { Int64(bitPattern: $0) }
+        let rescanDue = lastRescan.map { now - $0 >= Int64(config.reckon.rescanMinutes) * 60 } ?? true
+        var start = openStart
+        if !rescanDue, let lastEnd { start = max(openStart, lastEnd - Int64(config.reckon.pollOverlapMinutes) * 60) }
+        guard let window = TimeWindow(start: min(start, now - 1), end: now) else { return }
+        let cluster = first.clusterName.isEmpty ? nil : first.clusterName
+        let command = SacctCommand(binDirectory: first.slurmBinPath, window: window, cluster: cluster)
+        let outcome = try IngestService(ledger: ledger).ingestSacct(command: command, window: window,
+                                                                   runner: SacctRunner(timeoutSeconds: config.reckon.sacctTimeoutSeconds),
+                                                                   observedAt: now, defaultCluster: cluster ?? "default")
+        try ledger.store.write { w in
+            try w.setMeta(Self.lastPollKey, StoreBytes.u64(UInt64(bitPattern: now)))
+            if rescanDue { try w.setMeta(Self.lastRescanKey, StoreBytes.u64(UInt64(bitPattern: now))) }
+        }
+        result.ingest = outcome
+        result.pollWindow = window
+        result.rescan = rescanDue
+        for w in outcome.warnings { logger.warning("sacct said: \(w)") }
+        if outcome.malformedCount > 0 {
+            logger.warning("sacct output had malformed records; the good ones were kept",
+                           metadata: ["malformed": "\(outcome.malformedCount)", "lines": "\(outcome.malformed.prefix(10).map(\.line))"])
+        }
+        logger.info("sacct poll", metadata: ["window": "\(window)", "records": "\(outcome.records)", "new_versions": "\(outcome.newVersions)",
+                                             "rescan": "\(rescanDue)"])
+    }
+}
