@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         .target(name: "ReckonCore"),
@@ -56,11 +59,16 @@ let package = Package(
         .target(name: "ReckonEngine", dependencies: [
             "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .executableTarget(name: "reckon", dependencies: [
-            "ReckonEngine", "ReckonConfig", "ReckonCore", "WaldurSimulator",
+            "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         .testTarget(name: "ReckonCoreTests", dependencies: [

@@ -9,7 +9,11 @@ import ReckonWaldur
 /// by its outcome, and settled by reading the value back (confirmed or diverged). Deltas are
 /// always computed from confirmed values. Ambiguous outcomes are resolved by reading back, never
 /// by assuming; intents left open by a crash are resolved before any new work.
-public final class OfferingReconciler {
+///
+/// It keeps the folded ``ReconcileState`` between runs and is not safe for concurrent use: one
+/// run at a time (``ReconcileTick``, an actor, is its only long-lived owner), hence the unchecked
+/// `Sendable`.
+public final class OfferingReconciler: @unchecked Sendable {
     public struct Options: Sendable {
         public var decision = ReconcileDecision.Options()
         /// Re-read resources and offering users (else the last recorded directory is used).

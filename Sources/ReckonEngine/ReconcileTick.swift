@@ -9,7 +9,7 @@ import ReckonWaldur
 /// interval): poll sacct once for all accounts of the cluster over `[last poll − overlap, now)`
 /// (or the whole open months on the slower re-scan cadence), then reconcile every offering for
 /// its open months. A tick with nothing new appends only the poll record and writes nothing.
-public final class ReconcileTick {
+public actor ReconcileTick {
     public struct Result: Sendable {
         public var ingest: IngestService.Outcome?
         public var pollWindow: TimeWindow?
@@ -27,8 +27,6 @@ public final class ReconcileTick {
     var reconcilers: [String: OfferingReconciler] = [:]
     var lastDirectoryRefresh: [String: EpochSeconds] = [:]
     var lastUserRead: [String: EpochSeconds] = [:]
-    /// Set by `plan --poll`/tests: skip sacct and use only what the log holds.
-    public var pollSacct = true
 
     static let lastPollKey = "poll.last_end"
     static let lastRescanKey = "poll.last_rescan"
@@ -42,7 +40,7 @@ public final class ReconcileTick {
     }
 
     /// Runs one tick. `dryRun` plans without polling, recording or sending.
-    public func run(dryRun: Bool = false, decision: ReconcileDecision.Options? = nil) async -> Result {
+    public func run(dryRun: Bool = false, decision: ReconcileDecision.Options? = nil, pollSacct: Bool = true) async -> Result {
         var result = Result()
         let now = clock.now()
         if pollSacct && !dryRun {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import ReckonConfig
 import ReckonCore
 import ReckonEngine
@@ -11,6 +12,34 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .long, help: "State directory (overrides reckon.state_dir; default /var/lib/reckon as root, else $XDG_STATE_HOME/reckon).")
     var stateDir: String?
+
+    @Option(name: .long, help: "Log format on standard error: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .long, help: "Pretend the current time is this instant (ISO 8601): for demos, tests and re-running history.")
+    var now: String?
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    /// The clock: the system's, or the fixed `--now`.
+    func clock(_ cfg: ReckonConfiguration) throws -> any WallClock {
+        guard let now else { return SystemClock() }
+        return FixedClock(try InstantParser.parse(now, zone: cfg.calendar.timeZone, option: "--now"))
+    }
+
+    /// Sets up swift-log once for the process and returns reckon's logger.
+    func logger() throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ValidationError("--log-level: expected one of trace, debug, info, notice, warning, error, critical; got \"\(logLevel)\"")
+        }
+        LoggingBootstrap.once(format: logFormat, level: level)
+        var l = Logger(label: "reckon")
+        l.logLevel = level
+        return l
+    }
 
     /// Loads the configuration, or the defaults (UTC, no offerings) without `--config`.
     func loadConfiguration() throws -> ReckonConfiguration {
@@ -47,5 +76,24 @@ struct CLIError: Error, CustomStringConvertible {
 enum StandardError {
     static func write(_ s: String) {
         FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+}
+
+/// swift-log may be bootstrapped once per process.
+enum LoggingBootstrap {
+    nonisolated(unsafe) static var done = false
+
+    static func once(format: GlobalOptions.LogFormat, level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .json: return JSONLogHandler(label: label, level: level)
+            case .text:
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = level
+                return h
+            }
+        }
     }
 }

@@ -56,7 +56,7 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         let cfg = try global.loadConfiguration()
         let ledger = try global.openLedger(cfg, readOnly: false)
-        let clock = SystemClock()
+        let clock = try global.clock(cfg)
         let offering = cfg.offerings.first
         let defaultCluster = cluster ?? (offering?.clusterName.isEmpty == false ? offering!.clusterName : "default")
         let service = IngestService(ledger: ledger)

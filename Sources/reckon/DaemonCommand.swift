@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ReckonCore
+import ReckonEngine
+import ServiceLifecycle
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run the continuous reconciliation daemon (a tick now, then one per interval).",
+        discussion: """
+        Each tick polls sacct once over [last poll − overlap, now) for all accounts (a full \
+        re-scan of the open months every reckon.rescan_minutes), reconciles every offering and \
+        touches the heartbeat file. The interval is reckon.interval_minutes, else \
+        WALDUR_SITE_AGENT_REPORT_PERIOD_MINUTES, else 30 minutes. SIGTERM or SIGINT stop it \
+        gracefully: the current write finishes and is recorded. One daemon per state directory.
+
+        With reckon.metrics_address (e.g. 127.0.0.1:9464) it serves Prometheus /metrics and /healthz.
+
+        Example:
+          reckon daemon -c /etc/waldur/waldur-site-agent-config.yaml --log-format json
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "Minutes between ticks (overrides the config and the environment).")
+    var intervalMinutes: Int?
+
+    func validate() throws {
+        if let i = intervalMinutes, i < 1 { throw ValidationError("--interval-minutes must be at least 1, got \(i)") }
+    }
+
+    func run() async throws {
+        let setup = try ReconcileSetup(global: global)
+        let lock = try StateLockGuard.acquire(setup)
+        let interval = try Self.interval(flag: intervalMinutes, config: setup.config.reckon.intervalMinutes,
+                                         environment: ProcessInfo.processInfo.environment)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let health = HealthState(intervalSeconds: interval)
+        let heartbeat = setup.config.reckon.heartbeatFile ?? (setup.stateDirectory + "/heartbeat")
+        var services: [any Service] = [ReconcileService(setup: setup, intervalSeconds: interval, heartbeatPath: heartbeat, health: health)]
+        if let address = setup.config.reckon.metricsAddress {
+            services.append(try MetricsServer(address: address, registry: registry, health: health, logger: setup.logger))
+        }
+        setup.logger.info("reckon daemon starting", metadata: ["interval_minutes": "\(interval / 60)", "state_dir": "\(setup.stateDirectory)",
+                                                                "offerings": "\(setup.config.offerings.count)"])
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: setup.logger)
+        try await group.run()
+        await setup.shutdown()
+        withExtendedLifetime(lock) {}
+        setup.logger.info("reckon daemon stopped")
+    }
+
+    /// `--interval-minutes`, else `reckon.interval_minutes`, else the site-agent's variable, else 30 (in seconds).
+    static func interval(flag: Int?, config: Int?, environment: [String: String]) throws -> Int64 {
+        if let f = flag { return Int64(f) * 60 }
+        if let c = config { return Int64(c) * 60 }
+        if let e = environment["WALDUR_SITE_AGENT_REPORT_PERIOD_MINUTES"] {
+            guard let m = Int(e.trimmingCharacters(in: .whitespaces)), m >= 1 else {
+                throw CLIError("WALDUR_SITE_AGENT_REPORT_PERIOD_MINUTES: expected whole minutes ≥ 1, got \"\(e)\"")
+            }
+            return Int64(m) * 60
+        }
+        return 30 * 60
+    }
+}
+
+/// The daemon's loop as a swift-service-lifecycle service: tick, record metrics and heartbeat,
+/// sleep; a graceful shutdown interrupts only the sleep, never a tick in progress.
+struct ReconcileService: Service {
+    let setup: ReconcileSetup
+    let intervalSeconds: Int64
+    let heartbeatPath: String
+    let health: HealthState
+
+    func run() async throws {
+        let metrics = ReckonMetrics()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let before = (try? setup.ledger.store.read { try $0.eventCount() }) ?? 0
+            let result = await setup.tick.run(decision: ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases))
+            let after = (try? setup.ledger.store.read { try $0.eventCount() }) ?? before
+            let pending = (try? setup.ledger.store.read { try ReconcileState.replay($0).openIntents.count }) ?? 0
+            let now = setup.clock.now()
+            metrics.record(result, eventsAppended: after - before, pendingIntents: pending, now: now)
+            await health.record(ok: result.ok, at: now)
+            Heartbeat.touch(heartbeatPath, at: now)
+            logSummary(result)
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(intervalSeconds)) }
+            } catch {
+                break
+            }
+        }
+    }
+
+    func logSummary(_ r: ReconcileTick.Result) {
+        for rep in r.reports {
+            setup.logger.info("tick", metadata: [
+                "offering": "\(rep.offering)", "agreed": "\(rep.plan.agreed)", "writes": "\(rep.writes)", "confirmed": "\(rep.confirmed)",
+                "diverged": "\(rep.diverged)", "rejected": "\(rep.rejected)", "needs_staff": "\(rep.needsStaff)", "ambiguous": "\(rep.ambiguous)",
+                "list_calls": "\(rep.listCalls)",
+            ])
+        }
+        for e in r.errors { setup.logger.error("\(e)") }
+    }
+}
+
+/// The heartbeat file: its content is the epoch of the last tick (the site-agent's convention).
+enum Heartbeat {
+    static func touch(_ path: String, at t: EpochSeconds) {
+        let tmp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data("\(t)\n".utf8)) else { return }
+        _ = rename(tmp, path)
+    }
+}
+
+/// What `/healthz` reports: healthy while the last successful tick is younger than three intervals.
+actor HealthState {
+    let intervalSeconds: Int64
+    var lastOK: EpochSeconds?
+    var lastTick: EpochSeconds?
+
+    init(intervalSeconds: Int64) { self.intervalSeconds = intervalSeconds }
+
+    func record(ok: Bool, at t: EpochSeconds) {
+        lastTick = t
+        if ok { lastOK = t }
+    }
+
+    func status(now: EpochSeconds) -> (healthy: Bool, text: String) {
+        guard let ok = lastOK else { return (lastTick == nil, lastTick == nil ? "starting" : "no successful tick yet") }
+        let age = now - ok
+        return (age <= 3 * intervalSeconds, "last successful tick \(age) s ago")
+    }
+}

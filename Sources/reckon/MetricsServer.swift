@@ -1,0 +1,33 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ReckonEngine
+import ServiceLifecycle
+
+/// `/metrics` (Prometheus text format) and `/healthz` on the configured address, as a service of
+/// the daemon's service group.
+struct MetricsServer: Service {
+    let app: Application<RouterResponder<BasicRequestContext>>
+
+    init(address: String, registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger) throws {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw CLIError("reckon.metrics_address: expected host:port, got \"\(address)\"")
+        }
+        let host = String(address[..<colon])
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            let s = await health.status(now: SystemClock().now())
+            return Response(status: s.healthy ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: s.text + "\n")))
+        }
+        var quiet = logger
+        quiet.logLevel = .warning
+        app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: quiet)
+    }
+
+    func run() async throws { try await app.runService() }
+}

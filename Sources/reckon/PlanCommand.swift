@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import ReckonCore
+import ReckonEngine
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what the next tick would send to Waldur, without sending or recording anything.",
+        discussion: """
+        Reads Waldur (resources, offering users, stored usage of the open months) and compares it \
+        with the desired usage in the event log. Every row is one key whose total would be written: \
+        the value Waldur holds (confirmed), the desired value, and the difference. Run \
+        `reckon ingest` (or `reckon sync`) first so the log holds the latest sacct records.
+
+        Example:
+          reckon plan -c /etc/waldur/waldur-site-agent-config.yaml
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .long, help: "JSON Lines, one object per key to write.")
+    var json = false
+
+    func run() async throws {
+        let setup = try ReconcileSetup(global: global)
+        let result = await setup.tick.run(dryRun: true)
+        await setup.shutdown()
+        var table = PlainTable(headers: ["RESOURCE", "MONTH", "COMPONENT", "USER", "CONFIRMED", "DESIRED", "DELTA"], rightAligned: [4, 5, 6])
+        for report in result.reports {
+            for w in report.plan.totalWrites + report.plan.userWrites {
+                for item in w.items {
+                    let confirmed = item.basedOn ?? .zero
+                    if json {
+                        print(JSONText.object([
+                            ("offering", JSONText.string(report.offering)), ("resource", JSONText.string(w.resource)),
+                            ("month", JSONText.string(w.month.description)), ("component", JSONText.string(item.target.component)),
+                            ("user", JSONText.optional(item.target.user)), ("confirmed", JSONText.optional(item.basedOn?.description)),
+                            ("desired", JSONText.string(item.amount.description)), ("delta", JSONText.string((item.amount - confirmed).description)),
+                        ]))
+                    } else {
+                        table.add([w.resource, w.month.description, item.target.component, item.target.user ?? "-",
+                                   item.basedOn?.description ?? "none", item.amount.description, (item.amount - confirmed).description])
+                    }
+                }
+            }
+            if !json {
+                if !report.plan.deferredUsers.isEmpty { print("\(report.plan.deferredUsers.count) user value(s) follow once their totals exist in Waldur") }
+                for h in report.plan.held { print("held decrease: \(h.target) \(h.confirmed) → \(h.desired)") }
+                for rm in report.plan.waitingForStaff { print("needs a staff token (reckon backfill): \(rm)") }
+                for s in report.plan.skipped { print("skipped: \(s)") }
+                for n in report.notes { print("note: \(n)") }
+                print("offering \(report.offering): \(report.plan.agreed) keys agree, \(report.plan.writeCount) write(s) planned")
+            }
+        }
+        if !json && table.rows.count > 0 { print(table.render()) }
+        for e in result.errors { StandardError.write("reckon: error: \(e)") }
+        if !result.errors.isEmpty { throw ExitCode(1) }
+    }
+}
