@@ -35,9 +35,12 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let setup = try ReconcileSetup(global: global)
-        let lock = try StateLockGuard.acquire(setup)
-        let interval = try Self.interval(flag: intervalMinutes, config: setup.config.reckon.intervalMinutes,
+        let flag = intervalMinutes
+        try await ReconcileSetup.with(global: global, lock: true) { setup in try await Self.serve(setup, intervalFlag: flag) }
+    }
+
+    static func serve(_ setup: ReconcileSetup, intervalFlag: Int?) async throws {
+        let interval = try Self.interval(flag: intervalFlag, config: setup.config.reckon.intervalMinutes,
                                          environment: ProcessInfo.processInfo.environment)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -51,8 +54,6 @@ struct DaemonCommand: AsyncParsableCommand {
                                                                 "offerings": "\(setup.config.offerings.count)"])
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: setup.logger)
         try await group.run()
-        await setup.shutdown()
-        withExtendedLifetime(lock) {}
         setup.logger.info("reckon daemon stopped")
     }
 

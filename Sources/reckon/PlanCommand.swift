@@ -24,9 +24,7 @@ struct PlanCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let setup = try ReconcileSetup(global: global)
-        let result = await setup.tick.run(dryRun: true)
-        await setup.shutdown()
+        let result = try await ReconcileSetup.with(global: global, lock: false) { setup in await setup.tick.run(dryRun: true) }
         var table = PlainTable(headers: ["RESOURCE", "MONTH", "COMPONENT", "USER", "CONFIRMED", "DESIRED", "DELTA"], rightAligned: [4, 5, 6])
         for report in result.reports {
             for w in report.plan.totalWrites + report.plan.userWrites {

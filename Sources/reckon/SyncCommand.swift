@@ -28,21 +28,13 @@ struct SyncCommand: AsyncParsableCommand {
     var noPoll = false
 
     func run() async throws {
-        let setup = try ReconcileSetup(global: global)
-        let lock = try StateLockGuard.acquire(setup)
-        defer { _ = lock }
-        let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases, releaseHeld: releaseHeld)
-        let result = await setup.tick.run(decision: decision, pollSacct: !noPoll)
-        await setup.shutdown()
+        let release = releaseHeld, poll = !noPoll
+        let result = try await ReconcileSetup.with(global: global, lock: true) { setup in
+            let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases, releaseHeld: release)
+            return await setup.tick.run(decision: decision, pollSacct: poll)
+        }
         TickSummary.print(result)
         if !result.ok { throw ExitCode(1) }
-    }
-}
-
-/// Takes the state directory's lock for a writing command.
-enum StateLockGuard {
-    static func acquire(_ setup: ReconcileSetup) throws -> StateLock {
-        do { return try StateLock(directory: setup.stateDirectory) } catch { throw CLIError("\(error)") }
     }
 }
 
