@@ -25,11 +25,11 @@ public actor ReconcileTick {
     let logger: Logger
     let clients: [String: WaldurClient]
     var reconcilers: [String: OfferingReconciler] = [:]
-    var lastDirectoryRefresh: [String: EpochSeconds] = [:]
-    var lastUserRead: [String: EpochSeconds] = [:]
 
     static let lastPollKey = "poll.last_end"
     static let lastRescanKey = "poll.last_rescan"
+    static let directoryMark = "reconcile.directory_read."
+    static let userReadMark = "reconcile.user_usages_read."
 
     public init(ledger: Ledger, config: ReckonConfiguration, clock: any WallClock, logger: Logger, clients: [String: WaldurClient]) {
         self.ledger = ledger
@@ -60,12 +60,18 @@ public actor ReconcileTick {
                 options.dryRun = dryRun
                 options.decision = decision ?? ReconcileDecision.Options(holdDecreases: config.reckon.holdDecreases)
                 options.serverCalendar = config.reckon.waldurTimeZone.flatMap { MonthCalendar(timeZoneIdentifier: $0) }
-                options.refreshDirectory = lastDirectoryRefresh[key].map { now - $0 >= Int64(config.reckon.directoryRefreshMinutes) * 60 } ?? true
-                options.readUserUsages = lastUserRead[key].map { now - $0 >= Int64(config.reckon.rescanMinutes) * 60 } ?? true
+                // The cadences are kept in the log's metadata, so a `reckon sync` from cron follows them too.
+                let marks = try ledger.store.read { r in
+                    (try r.meta(Self.directoryMark + key).flatMap(StoreBytes.u64), try r.meta(Self.userReadMark + key).flatMap(StoreBytes.u64))
+                }
+                options.refreshDirectory = marks.0.map { now - Int64(bitPattern: $0) >= Int64(config.reckon.directoryRefreshMinutes) * 60 } ?? true
+                options.readUserUsages = marks.1.map { now - Int64(bitPattern: $0) >= Int64(config.reckon.rescanMinutes) * 60 } ?? true
                 let report = try await reconciler.run(months: months, options: options)
-                if !dryRun {
-                    if options.refreshDirectory { lastDirectoryRefresh[key] = now }
-                    if options.readUserUsages { lastUserRead[key] = now }
+                if !dryRun && report.errors.isEmpty && (options.refreshDirectory || options.readUserUsages) {
+                    try ledger.store.write { w in
+                        if options.refreshDirectory { try w.setMeta(Self.directoryMark + key, StoreBytes.u64(UInt64(bitPattern: now))) }
+                        if options.readUserUsages { try w.setMeta(Self.userReadMark + key, StoreBytes.u64(UInt64(bitPattern: now))) }
+                    }
                 }
                 result.reports.append(report)
             } catch {
