@@ -235,11 +235,13 @@ public final class OfferingReconciler: @unchecked Sendable {
                                           items: w.items, cause: decreasing ? try causes(resource: w.resource, month: w.month) : [],
                                           configFingerprint: fingerprint, staff: options.decision.staff)
             let seq = try record(.submissionIntended(intent))
+            FaultPoint.afterIntentCommit.hit()
             report.writes += 1
             if decreasing { report.decreases += 1 }
             let result: SubmissionOutcome.Result
             do {
                 try await send(intent)
+                FaultPoint.afterRequestSent.hit()
                 result = .accepted
             } catch is CancellationError {
                 // Stopping: the intent stays open and is resolved by reading back on the next start.
@@ -257,6 +259,7 @@ public final class OfferingReconciler: @unchecked Sendable {
             if case .accepted = result { sent[w.month, default: []].append(seq) }
             if case .ambiguous = result { sent[w.month, default: []].append(seq) }
         }
+        if !sent.isEmpty { FaultPoint.beforeConfirmation.hit() }
         for (month, seqs) in sent.sorted(by: { $0.key < $1.key }) {
             try await confirm(seqs, month: month, report: &report)
         }
