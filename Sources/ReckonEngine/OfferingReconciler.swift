@@ -51,7 +51,8 @@ public final class OfferingReconciler: @unchecked Sendable {
     let clock: any WallClock
     let calendar: MonthCalendar
     let logger: Logger
-    private(set) var state: ReconcileState
+    /// The folded Waldur side as of the last run (including what a dry run read).
+    public private(set) var state: ReconcileState
     private var reportableComponents: [Component]?
 
     public init(ledger: Ledger, offering: OfferingConfiguration, client: WaldurClient, clock: any WallClock, logger: Logger) throws {
