@@ -13,10 +13,13 @@ public enum ReconcileDecision {
         public var releaseHeld = false
         /// Backfill with a staff token: past months refused earlier are tried again.
         public var staff = false
-        public init(holdDecreases: Bool = false, releaseHeld: Bool = false, staff: Bool = false) {
+        /// Consider per-user values (false: totals only).
+        public var includeUsers = true
+        public init(holdDecreases: Bool = false, releaseHeld: Bool = false, staff: Bool = false, includeUsers: Bool = true) {
             self.holdDecreases = holdDecreases
             self.releaseHeld = releaseHeld
             self.staff = staff
+            self.includeUsers = includeUsers
         }
     }
 
@@ -62,8 +65,8 @@ public enum ReconcileDecision {
         for (month, want) in desired.sorted(by: { $0.key < $1.key }) {
             plan.skipped += want.skipped
             // Keys: every desired value, plus user values Waldur holds under a managed total.
-            var keys = Set(want.values.keys)
-            for (t, _) in state.confirmed where t.month == month && t.user != nil && want.values[t.total] != nil {
+            var keys = Set(want.values.keys.filter { options.includeUsers || $0.user == nil })
+            for (t, _) in state.confirmed where options.includeUsers && t.month == month && t.user != nil && want.values[t.total] != nil {
                 keys.insert(t)
             }
             for target in keys.sorted() {

@@ -24,6 +24,10 @@ public final class OfferingReconciler: @unchecked Sendable {
         public var dryRun = false
         /// The server's TIME_ZONE, when known (`reckon.waldur_time_zone`).
         public var serverCalendar: MonthCalendar?
+        /// Only these resources (Waldur UUIDs, hex); nil = all (`backfill --resource`).
+        public var resources: Set<String>?
+        /// Leave per-user values alone (`backfill --skip-user-usage`).
+        public var skipUserUsage = false
         public init() {}
     }
 
@@ -90,11 +94,16 @@ public final class OfferingReconciler: @unchecked Sendable {
         var desired: [BillingMonth: DesiredUsage] = [:]
         let query = UsageQuery(ledger: ledger)
         for m in months {
-            desired[m] = DesiredUsage.compute(directory: state.directories[offeringKey] ?? OfferingDirectory(), month: m,
-                                              native: try query.nativeUsage(month: m).usage, components: components)
+            var d = DesiredUsage.compute(directory: state.directories[offeringKey] ?? OfferingDirectory(), month: m,
+                                         native: try query.nativeUsage(month: m).usage, components: components)
+            if let only = options.resources { d.values = d.values.filter { only.contains($0.key.resource) } }
+            if options.skipUserUsage { d.values = d.values.filter { $0.key.user == nil } }
+            desired[m] = d
         }
         report.desired = desired
-        var plan = ReconcileDecision.plan(offering: offeringKey, desired: desired, state: state, options: options.decision)
+        var decision = options.decision
+        decision.includeUsers = !options.skipUserUsage
+        var plan = ReconcileDecision.plan(offering: offeringKey, desired: desired, state: state, options: decision)
         report.plan = plan
         if options.dryRun { return report }
 
@@ -106,7 +115,7 @@ public final class OfferingReconciler: @unchecked Sendable {
         }
         // Totals first (they create the ComponentUsage records user values hang under).
         try await execute(plan.totalWrites, currentMonth: currentMonth, startNow: startNow, options: options, report: &report)
-        plan = ReconcileDecision.plan(offering: offeringKey, desired: desired, state: state, options: options.decision)
+        plan = ReconcileDecision.plan(offering: offeringKey, desired: desired, state: state, options: decision)
         try await execute(plan.userWrites, currentMonth: currentMonth, startNow: startNow, options: options, report: &report)
         report.plan.userWrites = plan.userWrites
         report.plan.deferredUsers = plan.deferredUsers

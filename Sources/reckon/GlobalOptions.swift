@@ -90,9 +90,7 @@ enum LoggingBootstrap {
             switch format {
             case .json: return JSONLogHandler(label: label, level: level)
             case .text:
-                var h = StreamLogHandler.standardError(label: label)
-                h.logLevel = level
-                return h
+                return TextLogHandler(logLevel: level, label: label)
             }
         }
     }
