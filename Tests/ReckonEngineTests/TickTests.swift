@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import ReckonConfig
+import ReckonCore
+import ReckonEngine
+import ReckonWaldur
+import Testing
+
+/// Whole ticks: a stand-in `sacct` executable prints a real sacct dump (the shared samples'
+/// `--format=ALL` output, with its multi-line and `|`-in-name records), the tick polls it, and
+/// reconciles against the simulator.
+@Suite(.serialized) struct TickTests {
+    func standIn(_ h: SimulatorHarness, printing file: String) throws -> OfferingConfiguration {
+        let bin = h.directory + "-sacct"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho \"$@\" >> '\(bin)/argv.log'\ncat '\(file)'\n".write(toFile: bin + "/sacct", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/sacct")
+        var o = h.offering
+        o.slurmBinPath = bin
+        return o
+    }
+
+    @Test func anIdleTickAppendsOnlyThePollRecordAndWritesNothing() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let o = try standIn(h, printing: Fixtures.shared("sacct-samples/allocations_ALL.psv"))
+        var cfg = h.config
+        cfg.offerings = [o]
+        let client = try h.client()
+        let tick = ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                 clients: [o.offeringUUID: client])
+        let first = await tick.run()
+        #expect(first.ok, "\(first.errors) \(first.reports.flatMap(\.errors))")
+        #expect(first.ingest?.records == 18)
+        #expect(first.ingest?.malformedCount == 0)
+        #expect(first.reports.first?.writes ?? 0 > 0)
+        let events = try h.events(), posts = await h.posts()
+        let before = await h.sim.requestCounts()
+        let second = await tick.run()
+        #expect(second.ok)
+        #expect(second.ingest?.newVersions == 0)
+        #expect(try h.events() == events + 1)            // the poll record only
+        #expect(await h.posts() == posts)                // no Waldur write
+        let after = await h.sim.requestCounts()
+        let listCalls = after.filter { $0.key.hasPrefix("GET") }.values.reduce(0, +) - before.filter { $0.key.hasPrefix("GET") }.values.reduce(0, +)
+        #expect(listCalls == 2)                          // one read-back per open month
+        // sacct was asked exactly as documented: one call for all accounts, no --truncate.
+        let argv = try String(contentsOfFile: o.slurmBinPath + "/argv.log", encoding: .utf8).split(separator: "\n")
+        #expect(argv.count == 2)
+        #expect(argv.allSatisfy { $0.hasPrefix("--allusers --allocations --duplicates --parsable2 --noconvert --starttime=") && !$0.contains("--truncate") && !$0.contains("--accounts") })
+        try await client.shutdown()
+    }
+
+    @Test func aFailingSacctKeepsTheLogAndTheNextTickRecovers() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        var o = try standIn(h, printing: Fixtures.path("fixtures/slurm/dump-epoch.psv"))
+        let good = o.slurmBinPath
+        let bad = h.directory + "-bad"
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        o.slurmBinPath = bad
+        var cfg = h.config
+        cfg.offerings = [o]
+        let client = try h.client()
+        let failing = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                          clients: [o.offeringUUID: client]).run()
+        #expect(!failing.ok)
+        #expect(failing.errors.first?.contains("sacct exited with status 1: sacct: error: Problem talking to the database") == true)
+        o.slurmBinPath = good
+        cfg.offerings = [o]
+        let recovered = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                            clients: [o.offeringUUID: client]).run()
+        #expect(recovered.ok)
+        #expect(recovered.ingest?.newVersions == 14)
+        try await client.shutdown()
+    }
+}
