@@ -84,6 +84,10 @@ let package = Package(
             "ReckonWaldur", "WaldurSimulator",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Runs the built reckon binary against a live Slurm cluster (tools/slurm-sandbox); skipped
+        // with a printed reason when none is up. No reckon module: the expected values are computed
+        // independently from real sacct output (docs/slurm-integration.md).
+        .testTarget(name: "SlurmIntegrationTests"),
         .testTarget(name: "WaldurSimulatorTests", dependencies: [
             "WaldurSimulator",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
