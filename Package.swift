@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "ReckonConfigTests", dependencies: ["ReckonConfig", "ReckonCore"]),
         .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur", "WaldurSimulator"]),
         .testTarget(name: "ReckonCLITests", dependencies: ["ReckonCore"]),
+        .testTarget(name: "AuditRenderTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonConfig"]),
         .testTarget(name: "ReckonWaldurTests", dependencies: [
             "ReckonWaldur", "WaldurSimulator",
             .product(name: "Logging", package: "swift-log"),
