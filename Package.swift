@@ -11,6 +11,7 @@ import PackageDescription
 //   WaldurSimulator a faithful Waldur test double (Hummingbird) -> Hummingbird, Yams
 //   ReckonEngine    application services (ingest, usage, replay) wiring adapters to the core
 //   reckon          the command-line executable
+//   reckon-bench    synthetic sacct generator and benchmark workloads (tools/gen-sacct, tools/bench)
 let package = Package(
     name: "reckon",
     platforms: [.macOS(.v15)],
@@ -56,6 +57,9 @@ let package = Package(
         .target(name: "ReckonEngine", dependencies: [
             "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "reckon-bench", dependencies: [
+            "ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
         ]),
         .executableTarget(name: "reckon", dependencies: [
             "ReckonEngine", "ReckonConfig", "ReckonCore", "WaldurSimulator",

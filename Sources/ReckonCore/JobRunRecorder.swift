@@ -20,13 +20,22 @@ public struct JobRunRecorder {
     /// Records `runs` inside the caller's write transaction.
     public func record(_ runs: [JobRun], in writer: any EventStoreWriter) throws -> BatchResult {
         var result = BatchResult()
-        var delta: [UsageKey: Int128] = [:]
+        var delta = UsageDelta()
         for run in runs {
             let key = run.identity.keyBytes
             var supersedes: Sequence64?
             var previous: JobRun?
             if let seqBytes = try writer.value(in: .runs, key: key) {
-                guard let seq = StoreBytes.u64(seqBytes), case .jobRunObserved(let old)? = try writer.event(at: seq) else {
+                guard let seq = StoreBytes.u64(seqBytes), let oldBytes = try writer.eventBytes(at: seq) else {
+                    throw EventStoreError.corrupt("run index entry for \(run.identity) points at no job run")
+                }
+                // Equal encodings are equal facts: no need to decode the stored version.
+                if Self.encodes(run, as: oldBytes) { result.unchanged += 1; continue }
+                let decoded: Event
+                do { decoded = try EventCodec.decode(oldBytes) } catch {
+                    throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
+                }
+                guard case .jobRunObserved(let old) = decoded else {
                     throw EventStoreError.corrupt("run index entry for \(run.identity) points at no job run")
                 }
                 if old.run == run { result.unchanged += 1; continue }
@@ -38,24 +47,74 @@ public struct JobRunRecorder {
             result.newVersions += 1
             if let old = previous {
                 if old.end != nil {
-                    UsageContribution.forEachMonth(of: old, observedUntil: nil, settings: settings) { k, v in delta[k, default: 0] -= v }
+                    delta.add(old, sign: -1, settings: settings)
                 } else if old.start != nil {
                     try writer.delete(in: .openRuns, key: key)
                 }
             }
             if run.end != nil {
-                UsageContribution.forEachMonth(of: run, observedUntil: nil, settings: settings) { k, v in delta[k, default: 0] += v }
+                delta.add(run, sign: 1, settings: settings)
             } else if run.start != nil {
                 try writer.put(StoreBytes.u64(seq), in: .openRuns, key: key)
             }
         }
-        for (k, d) in delta where d != 0 {
-            let kb = k.bytes
-            let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
-            let n = current + d
-            if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
-        }
+        try delta.apply(to: writer)
         return result
+    }
+
+    /// Whether `stored` (an encoded event) is a job-run version whose run encodes exactly as `run`.
+    static func encodes(_ run: JobRun, as stored: [UInt8]) -> Bool {
+        guard stored.count > 3, stored[0] == 1, stored[1] == 1 else { return false }   // kind job run, version 1
+        var i = 2
+        while i < stored.count && stored[i] >= 0x80 { i += 1 }                         // skip `supersedes`
+        i += 1
+        var w = ByteWriter(capacity: 96)
+        EventCodec.encodeRun(run, into: &w)
+        return stored.count - i == w.bytes.count && stored[i...].elementsEqual(w.bytes)
+    }
+
+    /// The usage changes of one batch, summed per (account, user), then per (month, TRES) in a
+    /// short list: one hash per run instead of one per (month, TRES) cell.
+    struct UsageDelta {
+        struct Owner: Hashable { let account: String; let user: String }
+        struct Cell { let month: BillingMonth; let tres: String; var amount: Int128 }
+        private var index: [Owner: Int] = [:]
+        private var owners: [Owner] = []
+        private var cells: [[Cell]] = []
+
+        mutating func add(_ run: JobRun, sign: Int128, settings: ProjectionSettings) {
+            var slot = -1
+            UsageContribution.forEachMonthAndTRES(of: run, observedUntil: nil, settings: settings) { month, tres, v in
+                if slot < 0 {
+                    let owner = Owner(account: run.account, user: run.user)
+                    if let s = index[owner] { slot = s } else {
+                        slot = owners.count
+                        index[owner] = slot
+                        owners.append(owner)
+                        cells.append([])
+                    }
+                }
+                var k = 0
+                let n = cells[slot].count
+                while k < n {
+                    if cells[slot][k].month == month && cells[slot][k].tres == tres { break }
+                    k += 1
+                }
+                if k < n { cells[slot][k].amount += sign * v } else { cells[slot].append(Cell(month: month, tres: tres, amount: sign * v)) }
+            }
+        }
+
+        /// Adds the changes to the persisted usage table.
+        func apply(to writer: any EventStoreWriter) throws {
+            for (slot, owner) in owners.enumerated() {
+                for c in cells[slot] where c.amount != 0 {
+                    let kb = UsageKey(month: c.month, account: owner.account, user: owner.user, tres: c.tres).bytes
+                    let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
+                    let n = current + c.amount
+                    if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
+                }
+            }
+        }
     }
 
     /// Appends the record of one observation and advances the cluster's observation mark.
