@@ -17,11 +17,30 @@ public struct JobRunRecorder {
         public init() {}
     }
 
+    /// A run with the encoding of its first version (`supersedes` nil), made ahead of the
+    /// write transaction — by ``IngestService`` on its parsing thread — so that the transaction
+    /// appends ready bytes for a run it has not seen and compares bytes for one it has.
+    public struct PreparedRun: Sendable {
+        public let run: JobRun
+        public let firstVersion: [UInt8]
+
+        public init(_ run: JobRun) {
+            self.run = run
+            firstVersion = EventCodec.encode(.jobRunObserved(JobRunObserved(run: run, supersedes: nil)))
+        }
+    }
+
     /// Records `runs` inside the caller's write transaction.
     public func record(_ runs: [JobRun], in writer: any EventStoreWriter) throws -> BatchResult {
+        try record(prepared: runs.map(PreparedRun.init), in: writer)
+    }
+
+    /// Records prepared runs inside the caller's write transaction.
+    public func record(prepared runs: [PreparedRun], in writer: any EventStoreWriter) throws -> BatchResult {
         var result = BatchResult()
         var delta = UsageDelta()
-        for run in runs {
+        for prepared in runs {
+            let run = prepared.run
             let key = run.identity.keyBytes
             var supersedes: Sequence64?
             var previous: JobRun?
@@ -30,7 +49,7 @@ public struct JobRunRecorder {
                     throw EventStoreError.corrupt("run index entry for \(run.identity) points at no job run")
                 }
                 // Equal encodings are equal facts: no need to decode the stored version.
-                if Self.encodes(run, as: oldBytes) { result.unchanged += 1; continue }
+                if Self.sameRun(oldBytes, prepared.firstVersion) { result.unchanged += 1; continue }
                 let decoded: Event
                 do { decoded = try EventCodec.decode(oldBytes) } catch {
                     throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
@@ -42,7 +61,8 @@ public struct JobRunRecorder {
                 supersedes = seq
                 previous = old.run
             }
-            let seq = try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: supersedes)))
+            let seq = supersedes == nil ? try writer.append(prepared.firstVersion)
+                                        : try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: supersedes)))
             try writer.put(StoreBytes.u64(seq), in: .runs, key: key)
             result.newVersions += 1
             if let old = previous {
@@ -62,15 +82,17 @@ public struct JobRunRecorder {
         return result
     }
 
-    /// Whether `stored` (an encoded event) is a job-run version whose run encodes exactly as `run`.
-    static func encodes(_ run: JobRun, as stored: [UInt8]) -> Bool {
-        guard stored.count > 3, stored[0] == 1, stored[1] == 1 else { return false }   // kind job run, version 1
-        var i = 2
-        while i < stored.count && stored[i] >= 0x80 { i += 1 }                         // skip `supersedes`
-        i += 1
-        var w = ByteWriter(capacity: 96)
-        EventCodec.encodeRun(run, into: &w)
-        return stored.count - i == w.bytes.count && stored[i...].elementsEqual(w.bytes)
+    /// Whether two encoded events are job-run versions (kind 1, version 1) with byte-equal runs,
+    /// whatever versions they supersede.
+    static func sameRun(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        func runStart(_ e: [UInt8]) -> Int? {
+            guard e.count > 3, e[0] == 1, e[1] == 1 else { return nil }
+            var i = 2
+            while i < e.count && e[i] >= 0x80 { i += 1 }   // the `supersedes` varint
+            return i + 1
+        }
+        guard let i = runStart(a), let j = runStart(b), a.count - i == b.count - j else { return false }
+        return a[i...].elementsEqual(b[j...])
     }
 
     /// The usage changes of one batch, summed per (account, user), then per (month, TRES) in a

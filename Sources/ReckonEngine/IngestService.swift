@@ -8,7 +8,7 @@ import ReckonSacct
 /// record per cluster. A malformed record is kept in that record and never stops the import.
 public struct IngestService {
     public let ledger: Ledger
-    public var batchSize: Int = 10_000
+    public var batchSize: Int = 20_000
 
     public init(ledger: Ledger) { self.ledger = ledger }
 
@@ -77,7 +77,7 @@ public struct IngestService {
     struct Session {
         let service: IngestService
         var parser: SacctStreamParser
-        var batch: [JobRun] = []
+        var batch: [JobRunRecorder.PreparedRun] = []
         let writer: BatchWriter
         var recordsPerCluster: [String: UInt64] = [:]
         /// The cluster of the previous run and how many runs of it are not yet in `recordsPerCluster`.
@@ -106,7 +106,7 @@ public struct IngestService {
                 lastCluster = c
                 lastClusterCount = 1
             }
-            batch.append(run)
+            batch.append(JobRunRecorder.PreparedRun(run))   // encoded here, on the parsing thread
             if batch.count >= service.batchSize { try flush() }
         }
 
@@ -172,7 +172,7 @@ final class BatchWriter: @unchecked Sendable {
 
     /// Hands a batch over; waits while the previous one is still being recorded. Throws the
     /// error of an earlier batch, if any (nothing more is recorded after it).
-    func submit(_ runs: [JobRun]) throws {
+    func submit(_ runs: [JobRunRecorder.PreparedRun]) throws {
         if let e = failed() { throw e }
         slot.wait()
         if let e = failed() { slot.signal(); throw e }
@@ -203,21 +203,21 @@ final class BatchWriter: @unchecked Sendable {
     }
 
     /// One write transaction: the batch's runs per cluster, clusters in first-seen order.
-    static func record(_ runs: [JobRun], ledger: Ledger) throws -> [(String, JobRunRecorder.BatchResult)] {
+    static func record(_ runs: [JobRunRecorder.PreparedRun], ledger: Ledger) throws -> [(String, JobRunRecorder.BatchResult)] {
         let recorder = ledger.recorder
         return try ledger.store.write { w in
-            guard let first = runs.first?.identity.cluster else { return [] }
-            if runs.allSatisfy({ $0.identity.cluster == first }) {
-                return [(first, try recorder.record(runs, in: w))]
+            guard let first = runs.first?.run.identity.cluster else { return [] }
+            if runs.allSatisfy({ $0.run.identity.cluster == first }) {
+                return [(first, try recorder.record(prepared: runs, in: w))]
             }
             var order: [String] = []
-            var byCluster: [String: [JobRun]] = [:]
+            var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
             for r in runs {
-                let c = r.identity.cluster
+                let c = r.run.identity.cluster
                 if byCluster[c] == nil { order.append(c) }
                 byCluster[c, default: []].append(r)
             }
-            return try order.map { c in (c, try recorder.record(byCluster[c] ?? [], in: w)) }
+            return try order.map { c in (c, try recorder.record(prepared: byCluster[c] ?? [], in: w)) }
         }
     }
 }

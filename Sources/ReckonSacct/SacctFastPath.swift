@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ReckonCore
 
 /// The byte-level fast path of the sacct parser, for the records that make up nearly all real
@@ -253,15 +258,21 @@ private struct FieldReader {
 
         var alloc: TRESQuantities?
         var req: TRESQuantities?
+        var allocRange = (0, -1)
         if let i = p.iAllocTRES {
             let r = trimmed(i)
             guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
             alloc = t
+            allocRange = r
         }
         if let i = p.iReqTRES {
             let r = trimmed(i)
-            guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
-            req = t
+            if let a = alloc, r.1 - r.0 == allocRange.1 - allocRange.0, memcmp(base + r.0, base + allocRange.0, r.1 - r.0) == 0 {
+                req = a   // the same text (most jobs): the same value, sharing storage
+            } else {
+                guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
+                req = t
+            }
         }
         let state = p.iState.map { string(trimmed($0)) } ?? ""
         let jobID = display.0 != display.1 ? string(display) : string(raw)

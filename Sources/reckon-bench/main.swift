@@ -64,6 +64,17 @@ func maxRSSKiB() -> Int {
     return Int(ru.ru_maxrss)
 }
 
+/// RssAnon and RssFile from /proc/self/status, in KiB (Linux), to tell heap from mapped file pages.
+func residentSplit() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "{}" }
+    var parts: [String] = []
+    for line in text.split(separator: "\n") where line.hasPrefix("RssAnon") || line.hasPrefix("RssFile") || line.hasPrefix("VmHWM") {
+        let f = line.split(separator: ":")
+        parts.append("\"\(f[0])\":\(f[1].split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "0")")
+    }
+    return "{" + parts.joined(separator: ",") + "}"
+}
+
 func openOutput(_ path: String?) -> Int32 {
     guard let path, path != "-" else { return 1 }
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -113,7 +124,7 @@ case "ingest":
     {"rows":\(rows),"records":\(outcome.records),"new_versions":\(outcome.newVersions),"unchanged":\(outcome.unchanged),\
     "malformed":\(outcome.malformedCount),"seconds":\(t1 - t0),"rows_per_s":\(Double(rows) / (t1 - t0)),\
     "events":\(events),"data_mdb_bytes":\(size),"bytes_per_event":\(events > 0 ? Double(size) / Double(events) : 0),\
-    "max_rss_kib":\(maxRSSKiB())}
+    "max_rss_kib":\(maxRSSKiB()),"resident_kib_at_end":\(residentSplit())}
     """)
 
 case "replay":
