@@ -8,7 +8,7 @@ import ReckonSacct
 /// record per cluster. A malformed record is kept in that record and never stops the import.
 public struct IngestService {
     public let ledger: Ledger
-    public var batchSize: Int = 20_000
+    public var batchSize: Int = 50_000
 
     public init(ledger: Ledger) { self.ledger = ledger }
 

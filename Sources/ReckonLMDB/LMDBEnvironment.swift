@@ -228,7 +228,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// is lost: the pages stay in the page cache and the next access maps them again. Without
     /// this, every page the B-trees ever visited stays in the resident set, which then grows
     /// with the file (a 1M-row ingest: 160 MB of mapped file pages beside 30 MB of heap).
-    func releaseMappedPages(threshold: Int = 32 << 20) {
+    func releaseMappedPages(threshold: Int = 16 << 20) {
         #if os(Linux)
         var info = MDB_envinfo()
         guard mdb_env_info(handle, &info) == 0 else { return }
