@@ -11,6 +11,7 @@ import PackageDescription
 //   WaldurSimulator a faithful Waldur test double (Hummingbird) -> Hummingbird, Yams
 //   ReckonEngine    application services (ingest, usage, replay, reconcile) wiring adapters to the core
 //   reckon          the command-line executable
+//   reckon-bench    synthetic sacct generator and benchmark workloads (tools/gen-sacct, tools/bench)
 let package = Package(
     name: "reckon",
     platforms: [.macOS(.v15)],
@@ -60,6 +61,9 @@ let package = Package(
             "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        .executableTarget(name: "reckon-bench", dependencies: [
+            "ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
         ]),
         .executableTarget(name: "reckon", dependencies: [
             "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator",
