@@ -11,6 +11,7 @@ import PackageDescription
 //   WaldurSimulator a faithful Waldur test double (Hummingbird) -> Hummingbird, Yams
 //   ReckonEngine    application services (ingest, usage, replay, reconcile) wiring adapters to the core
 //   reckon          the command-line executable
+//   reckon-bench    synthetic sacct generator and benchmark workloads (tools/gen-sacct, tools/bench)
 let package = Package(
     name: "reckon",
     platforms: [.macOS(.v15)],
@@ -61,6 +62,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        .executableTarget(name: "reckon-bench", dependencies: [
+            "ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
+        ]),
         .executableTarget(name: "reckon", dependencies: [
             "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -80,6 +84,7 @@ let package = Package(
         .testTarget(name: "ReckonConfigTests", dependencies: ["ReckonConfig", "ReckonCore"]),
         .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur", "WaldurSimulator"]),
         .testTarget(name: "ReckonCLITests", dependencies: ["ReckonCore"]),
+        .testTarget(name: "AuditRenderTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonConfig"]),
         .testTarget(name: "ReckonWaldurTests", dependencies: [
             "ReckonWaldur", "WaldurSimulator",
             .product(name: "Logging", package: "swift-log"),

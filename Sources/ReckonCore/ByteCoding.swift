@@ -60,10 +60,12 @@ public struct ByteReader {
 
     public var isAtEnd: Bool { offset >= bytes.count }
 
+    @inline(__always)
     public mutating func u8() throws(ByteDecodingError) -> UInt8 {
         guard offset < bytes.count else { throw ByteDecodingError("truncated at byte \(offset)") }
-        defer { offset += 1 }
-        return bytes[offset]
+        let b = bytes[offset]
+        offset += 1
+        return b
     }
 
     public mutating func u64BE() throws(ByteDecodingError) -> UInt64 {
@@ -80,13 +82,22 @@ public struct ByteReader {
     }
 
     public mutating func varint() throws(ByteDecodingError) -> UInt64 {
+        // One bounds check per byte and the offset stored once: this runs ~20 times per event.
+        var i = offset
+        let n = bytes.count
+        if i < n {
+            let b = bytes[i]
+            if b < 0x80 { offset = i + 1; return UInt64(b) }
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            let b = try u8()
-            guard shift < 64 else { throw ByteDecodingError("varint too long at byte \(offset)") }
+            guard i < n else { offset = i; throw ByteDecodingError("truncated at byte \(i)") }
+            let b = bytes[i]
+            i += 1
+            guard shift < 64 else { offset = i; throw ByteDecodingError("varint too long at byte \(i)") }
             result |= UInt64(b & 0x7f) << shift
-            if b < 0x80 { return result }
+            if b < 0x80 { offset = i; return result }
             shift += 7
         }
     }

@@ -21,12 +21,61 @@ public enum EventCodec {
     }
 
     /// TRES names that get a one-byte code (Slurm's built-in TRES, plus the common GPU gres).
-    static let wellKnownTRES: [String] = ["cpu", "mem", "energy", "node", "billing", "fs/disk", "vmem", "pages", "gres/gpu"]
-    static let tresCode: [String: UInt8] = {
-        var d: [String: UInt8] = [:]
-        for (i, n) in wellKnownTRES.enumerated() { d[n] = UInt8(i + 1) }
-        return d
-    }()
+    static let wellKnownTRES: [String] = ["cpu", "mem", "energy", "node", "billing", "fs/disk", "vmem", "pages", "gres/gpu",
+                                          "gres/gpu:a100", "gres/gpu:h100", "gres/gpu:v100", "gres/gpu:a40", "gres/gpu:l40s",
+                                          "gres/gpu:mi250x", "gres/gpu:mi300x"]
+
+    /// One-byte code of a well-known TRES name (0: spelled out). A switch, not a dictionary:
+    /// this runs for every TRES of every recorded run.
+    @inline(__always)
+    static func tresCode(_ name: String) -> UInt8 {
+        switch name {
+        case "cpu": return 1
+        case "mem": return 2
+        case "energy": return 3
+        case "node": return 4
+        case "billing": return 5
+        case "fs/disk": return 6
+        case "vmem": return 7
+        case "pages": return 8
+        case "gres/gpu": return 9
+        case "gres/gpu:a100": return 10
+        case "gres/gpu:h100": return 11
+        case "gres/gpu:v100": return 12
+        case "gres/gpu:a40": return 13
+        case "gres/gpu:l40s": return 14
+        case "gres/gpu:mi250x": return 15
+        case "gres/gpu:mi300x": return 16
+        default: return 0
+        }
+    }
+
+    /// Slurm's job states, coded in one byte; a state with a suffix (`CANCELLED by 1001`) keeps
+    /// the suffix as a string.
+    static let wellKnownStates: [String] = ["COMPLETED", "RUNNING", "PENDING", "FAILED", "CANCELLED", "TIMEOUT", "REQUEUED",
+                                            "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "SUSPENDED", "BOOT_FAIL", "DEADLINE",
+                                            "RESIZING", "REVOKED", "REQUEUE_HOLD", "REQUEUE_FED", "SPECIAL_EXIT"]
+
+    static func encodeState(_ state: String, into w: inout ByteWriter) {
+        let word = state.prefix { $0 != " " }
+        if let i = wellKnownStates.firstIndex(where: { $0 == word }) {
+            if word.count == state.count { w.u8(UInt8(i + 1)) } else {
+                w.u8(UInt8(i + 1) | 0x80)
+                w.string(String(state.dropFirst(word.count)))
+            }
+        } else {
+            w.u8(0)
+            w.string(state)
+        }
+    }
+
+    static func decodeState(_ r: inout ByteReader) throws(ByteDecodingError) -> String {
+        let code = try r.u8()
+        if code == 0 { return try r.string() }
+        let i = Int(code & 0x7f)
+        guard i >= 1, i <= wellKnownStates.count else { throw ByteDecodingError("unknown job state code \(code)") }
+        return code & 0x80 != 0 ? wellKnownStates[i - 1] + (try r.string()) : wellKnownStates[i - 1]
+    }
 
     public static func encode(_ event: Event) -> [UInt8] {
         var w = ByteWriter(capacity: 96)
@@ -64,25 +113,28 @@ public enum EventCodec {
         w.string(r.jobID)
         w.string(r.account)
         w.string(r.user)
-        w.string(r.state)
+        encodeState(r.state, into: &w)
         w.zigzag(r.submit)
         var flags: UInt8 = 0
         if r.start != nil { flags |= 1 }
         if r.end != nil { flags |= 2 }
         if r.allocTRES != nil { flags |= 4 }
         if r.reqTRES != nil { flags |= 8 }
+        let sameTRES = r.allocTRES != nil && r.allocTRES == r.reqTRES
+        if sameTRES { flags |= 16 }   // ReqTRES equals AllocTRES (most jobs): stored once
         w.u8(flags)
         if let s = r.start { w.zigzag(s - r.submit) }
         if let e = r.end { w.zigzag(e - (r.start ?? r.submit)) }
         w.zigzag(r.suspended)
         if let t = r.allocTRES { encodeTRES(t, into: &w) }
-        if let t = r.reqTRES { encodeTRES(t, into: &w) }
+        if let t = r.reqTRES, !sameTRES { encodeTRES(t, into: &w) }
     }
 
     static func encodeTRES(_ t: TRESQuantities, into w: inout ByteWriter) {
         w.varint(UInt64(t.entries.count))
         for e in t.entries {
-            if let code = tresCode[e.name] { w.u8(code) } else { w.u8(0); w.string(e.name) }
+            let code = tresCode(e.name)
+            if code != 0 { w.u8(code) } else { w.u8(0); w.string(e.name) }
             w.zigzag(e.amount)
         }
     }
@@ -151,14 +203,14 @@ public enum EventCodec {
         case 3: identity = .jobID(cluster: try r.string(), id: try r.string(), submit: try r.zigzag())
         default: throw ByteDecodingError("bad job run identity tag")
         }
-        let jobID = try r.string(), account = try r.string(), user = try r.string(), state = try r.string()
+        let jobID = try r.string(), account = try r.string(), user = try r.string(), state = try decodeState(&r)
         let submit = try r.zigzag()
         let flags = try r.u8()
         let start: EpochSeconds? = (flags & 1) != 0 ? submit + (try r.zigzag()) : nil
         let end: EpochSeconds? = (flags & 2) != 0 ? (start ?? submit) + (try r.zigzag()) : nil
         let suspended = try r.zigzag()
         let alloc: TRESQuantities? = (flags & 4) != 0 ? try decodeTRES(&r) : nil
-        let req: TRESQuantities? = (flags & 8) != 0 ? try decodeTRES(&r) : nil
+        let req: TRESQuantities? = (flags & 8) != 0 ? ((flags & 16) != 0 ? alloc : try decodeTRES(&r)) : nil
         return JobRun(identity: identity, jobID: jobID, account: account, user: user, state: state,
                       submit: submit, start: start, end: end, suspended: suspended, allocTRES: alloc, reqTRES: req)
     }

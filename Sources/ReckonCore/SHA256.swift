@@ -25,7 +25,19 @@ public struct SHA256: Sendable {
             while i < data.count && buffer.count < 64 { buffer.append(data[i]); i += 1 }
             if buffer.count == 64 { buffer.withUnsafeBytes { compress($0, 0) }; buffer.removeAll(keepingCapacity: true) }
         }
-        while i + 64 <= data.count { compress(data, i); i += 64 }
+        if i + 64 <= data.count {
+            let blocks = (data.count - i) / 64
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                Self.k.withUnsafeBufferPointer { kb in
+                    h.withUnsafeMutableBufferPointer { hb in
+                        for n in 0..<blocks {
+                            Self.rounds(data.baseAddress! + i + n * 64, w.baseAddress!, kb.baseAddress!, hb.baseAddress!)
+                        }
+                    }
+                }
+            }
+            i += blocks * 64
+        }
         while i < data.count { buffer.append(data[i]); i += 1 }
     }
 
@@ -52,21 +64,35 @@ public struct SHA256: Sendable {
     }
 
     private mutating func compress(_ p: UnsafeRawBufferPointer, _ off: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
+        // The message schedule lives on the stack and every index below is in range by
+        // construction, so the 64 rounds run without allocations or bounds checks.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.k.withUnsafeBufferPointer { kb in
+                h.withUnsafeMutableBufferPointer { hb in
+                    Self.rounds(p.baseAddress! + off, w.baseAddress!, kb.baseAddress!, hb.baseAddress!)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func rounds(_ block: UnsafeRawPointer, _ w: UnsafeMutablePointer<UInt32>,
+                               _ k: UnsafePointer<UInt32>, _ h: UnsafeMutablePointer<UInt32>) {
+        @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 &- n)) }
         for t in 0..<16 {
-            let b = off + t * 4
-            w[t] = UInt32(p[b]) << 24 | UInt32(p[b + 1]) << 16 | UInt32(p[b + 2]) << 8 | UInt32(p[b + 3])
+            w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t &* 4, as: UInt32.self))
         }
         for t in 16..<64 {
-            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+            let a = w[t &- 15], b = w[t &- 2]
+            let s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >> 3)
+            let s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >> 10)
+            w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
         }
         var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
         for t in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ Self.k[t] &+ w[t]
+            let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
@@ -75,5 +101,4 @@ public struct SHA256: Sendable {
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 
-    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }

@@ -13,6 +13,18 @@ public struct TRESQuantities: Hashable, Sendable, CustomStringConvertible {
 
     /// Builds from pairs; later duplicates of a name replace earlier ones.
     public init(_ pairs: [(String, Int64)]) {
+        // Nearly always the pairs are already in canonical order (sacct prints TRES sorted, the
+        // codec stores them sorted): then they are the entries as they are.
+        var ordered = true
+        var i = 1
+        while i < pairs.count {
+            if !(pairs[i - 1].0 < pairs[i].0) { ordered = false; break }
+            i += 1
+        }
+        if ordered {
+            entries = pairs.map { (name: $0.0, amount: $0.1) }
+            return
+        }
         var dict: [String: Int64] = [:]
         for (n, a) in pairs { dict[n] = a }
         entries = dict.sorted { $0.key < $1.key }.map { (name: $0.key, amount: $0.value) }
@@ -77,11 +89,17 @@ extension TRESQuantities {
 
     /// Parses `123`, `123M`, `1.5G`: returns the amount in the base unit, or nil.
     static func parseAmount(_ s: Substring, memoryLike: Bool) -> Int64? {
-        var u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parseAmount(bytes: $0, memoryLike: memoryLike) }
+    }
+
+    /// ``parseAmount(_:memoryLike:)`` over UTF-8 bytes.
+    static func parseAmount(bytes whole: UnsafeBufferPointer<UInt8>, memoryLike: Bool) -> Int64? {
+        var u = whole
         guard !u.isEmpty else { return nil }
         var exp = 0  // power of 1024 relative to the base unit
         if let last = u.last, let p = suffixPower(last) {
-            u.removeLast()
+            u = UnsafeBufferPointer(rebasing: u.dropLast())
             exp = memoryLike ? p - 2 : p   // memory base unit is M (power 2)
         } else if memoryLike {
             exp = 0
@@ -109,6 +127,16 @@ extension TRESQuantities {
                 intPart = a
             }
         }
+        // Whole numbers in the base unit or above: exact in Int64 or out of range.
+        if fracDigits == 0 && exp >= 0 {
+            var v = intPart
+            for _ in 0..<exp {
+                let (m, o) = v.multipliedReportingOverflow(by: 1024)
+                if o { return nil }
+                v = m
+            }
+            return v
+        }
         // value = (intPart + frac/10^fd) * 1024^exp, computed exactly in Int128, rounded half-even
         var den: Int128 = 1
         for _ in 0..<fracDigits { den *= 10 }
@@ -118,6 +146,76 @@ extension TRESQuantities {
         let q = roundHalfEven(num, den)
         guard q <= Int128(Int64.max) else { return nil }
         return Int64(q)
+    }
+
+    /// The fast reader for plain ASCII TRES text (what sacct prints): the same result as
+    /// ``parse(_:)``, or nil whenever that would throw or the text is not plain ASCII, so the
+    /// caller can fall back to ``parse(_:)`` for its verdict. Well-known names share one string.
+    public static func parseASCII(_ text: UnsafeBufferPointer<UInt8>) -> TRESQuantities? {
+        guard let base = text.baseAddress, !text.isEmpty else { return TRESQuantities() }
+        var pairs: [(name: String, amount: Int64)] = []
+        pairs.reserveCapacity(8)
+        var ordered = true   // names strictly ascending (bytewise, which for ASCII is String order)
+        var previous = (start: 0, count: 0)
+        var i = 0
+        let n = text.count
+        while i < n {
+            var end = i
+            var eq = -1
+            while end < n && base[end] != 44 {   // ','
+                let b = base[end]
+                if b >= 0x80 { return nil }
+                if b == 61 && eq < 0 { eq = end }   // '='
+                end += 1
+            }
+            if end > i {   // empty items are skipped, as split(omittingEmptySubsequences:) does
+                guard eq > i else { return nil }
+                let nameBytes = UnsafeBufferPointer(start: base + i, count: eq - i)
+                guard let amount = parseAmount(bytes: UnsafeBufferPointer(start: base + eq + 1, count: end - eq - 1),
+                                               memoryLike: isMemoryLike(nameBytes)) else { return nil }
+                if ordered && !pairs.isEmpty {
+                    let p = UnsafeBufferPointer(start: base + previous.start, count: previous.count)
+                    ordered = p.lexicographicallyPrecedes(nameBytes)
+                }
+                previous = (i, eq - i)
+                pairs.append((name: knownName(nameBytes) ?? String(decoding: nameBytes, as: UTF8.self), amount: amount))
+            }
+            i = end + 1
+        }
+        if ordered { return TRESQuantities(sortedEntries: pairs) }
+        return TRESQuantities(pairs.map { ($0.name, $0.amount) })
+    }
+
+    /// Entries already strictly ascending by name.
+    init(sortedEntries: [(name: String, amount: Int64)]) { entries = sortedEntries }
+
+    /// ``isMemoryLike(_:)`` of a name's bytes.
+    @inline(__always)
+    static func isMemoryLike(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = b.count
+        if n == 3 { return b[0] == 109 && b[1] == 101 && b[2] == 109 }                       // mem
+        if n == 4 && b[0] == 118 && b[1] == 109 && b[2] == 101 && b[3] == 109 { return true }  // vmem
+        if n >= 3 && b[2] == 47 {                                                             // fs/ bb/
+            return (b[0] == 102 && b[1] == 115) || (b[0] == 98 && b[1] == 98)
+        }
+        return false
+    }
+
+    private static let knownNames: [String] = ["billing", "cpu", "mem", "node", "energy", "fs/disk", "vmem", "pages",
+                                               "gres/gpu", "gres/gpu:a100", "gres/gpu:h100", "gres/gpu:v100"]
+    private static let knownNameBytes: [[UInt8]] = knownNames.map { Array($0.utf8) }
+
+    /// The shared string of a well-known TRES name.
+    @inline(__always)
+    static func knownName(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        knownNameBytes.withUnsafeBufferPointer { names in
+            for (k, name) in names.enumerated() where name.count == b.count && name[0] == b[0] {
+                var i = 1
+                while i < b.count && name[i] == b[i] { i += 1 }
+                if i == b.count { return knownNames[k] }
+            }
+            return nil
+        }
     }
 
     static func suffixPower(_ c: UInt8) -> Int? {

@@ -17,12 +17,26 @@ public struct UsageKey: Hashable, Sendable, Comparable {
     /// `[month ordinal u32 BE][account]0[user]0[tres]`: sorts by month first, so one month is a
     /// prefix scan of the usage table.
     public var bytes: [UInt8] {
-        var w = ByteWriter(capacity: 48)
-        w.u32BE(UInt32(month.ordinal))
-        w.raw(Array(account.utf8)); w.u8(0)
-        w.raw(Array(user.utf8)); w.u8(0)
-        w.raw(Array(tres.utf8))
-        return w.bytes
+        var a = account, u = user, t = tres
+        return a.withUTF8 { ab in
+            u.withUTF8 { ub in
+                t.withUTF8 { tb in
+                    let n = 4 + ab.count + 1 + ub.count + 1 + tb.count
+                    return [UInt8](unsafeUninitializedCapacity: n) { out, count in
+                        let m = UInt32(truncatingIfNeeded: month.ordinal)
+                        out[0] = UInt8(m >> 24); out[1] = UInt8(truncatingIfNeeded: m >> 16)
+                        out[2] = UInt8(truncatingIfNeeded: m >> 8); out[3] = UInt8(truncatingIfNeeded: m)
+                        var i = 4
+                        for b in ab { out[i] = b; i += 1 }
+                        out[i] = 0; i += 1
+                        for b in ub { out[i] = b; i += 1 }
+                        out[i] = 0; i += 1
+                        for b in tb { out[i] = b; i += 1 }
+                        count = n
+                    }
+                }
+            }
+        }
     }
 
     public static func monthPrefix(_ m: BillingMonth) -> [UInt8] {

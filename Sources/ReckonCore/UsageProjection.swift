@@ -36,9 +36,14 @@ public struct UsageProjection: Equatable, Sendable {
         }
     }
 
+    /// Adds to one cell, hashing the key once (this is half of replay's work).
     mutating func add(_ k: UsageKey, _ v: Int128) {
-        let n = (closed[k] ?? 0) + v
-        closed[k] = n == 0 ? nil : n
+        if let i = closed.index(forKey: k) {
+            let n = closed.values[i] + v
+            if n == 0 { closed.remove(at: i) } else { closed.values[i] = n }
+        } else if v != 0 {
+            closed[k] = v
+        }
     }
 
     /// Rebuilds the projection from sequence 0 of a store snapshot.

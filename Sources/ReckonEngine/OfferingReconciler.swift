@@ -321,10 +321,7 @@ public final class OfferingReconciler: @unchecked Sendable {
     }
 
     /// The unit factors, TRES source and time zone behind every amount.
-    var fingerprint: String {
-        let comps = offering.components.map { "\($0.name):\($0.unitFactor)" }.joined(separator: ",")
-        return "\(ledger.settings.fingerprint);components=\(comps)"
-    }
+    var fingerprint: String { AuditFingerprint.current(settings: ledger.settings, components: offering.components) }
 
     /// Changed job-run versions of the resource's account that touch `month`, since the
     /// resource-month's last settled write (at most 100): the cause of a decrease.

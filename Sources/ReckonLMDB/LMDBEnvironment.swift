@@ -217,6 +217,54 @@ final class LMDBEnvironment: @unchecked Sendable {
         #endif
     }
 
+    // MARK: Resident memory
+
+    /// The last page number seen by ``releaseMappedPages()``.
+    private let lastReleasedPage = Mutex<Int>(0)
+
+    /// Drops this process's page-table entries for the memory map once the database has grown
+    /// by `threshold` bytes since the last time, so a long ingest does not keep the whole file
+    /// mapped. The map is read-only (no `MDB_WRITEMAP`: LMDB writes with `pwrite`), so nothing
+    /// is lost: the pages stay in the page cache and the next access maps them again. Without
+    /// this, every page the B-trees ever visited stays in the resident set, which then grows
+    /// with the file (a 1M-row ingest: 160 MB of mapped file pages beside 30 MB of heap).
+    func releaseMappedPages(threshold: Int = 16 << 20) {
+        #if os(Linux)
+        var info = MDB_envinfo()
+        guard mdb_env_info(handle, &info) == 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let used = (Int(info.me_last_pgno) + 1) * page
+        let due: Bool = lastReleasedPage.withLock { last in
+            guard used - last * page >= threshold else { return false }
+            last = Int(info.me_last_pgno)
+            return true
+        }
+        guard due else { return }
+        // LMDB reports the map's address only for MDB_FIXEDMAP; find it in /proc/self/maps.
+        for (start, length) in Self.mappings(of: path + "/data.mdb") {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), length, Int32(MADV_DONTNEED))
+        }
+        #endif
+    }
+
+    /// Address ranges where this process maps `file` (from /proc/self/maps).
+    static func mappings(of file: String) -> [(UInt, Int)] {
+        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard realpath(file, &resolved) != nil, let f = fopen("/proc/self/maps", "r") else { return [] }
+        defer { fclose(f) }
+        let target = String(cString: resolved)
+        var out: [(UInt, Int)] = []
+        var line = [CChar](repeating: 0, count: 4096 + Int(PATH_MAX))
+        while fgets(&line, Int32(line.count), f) != nil {
+            let text = String(cString: line)
+            guard text.hasSuffix(target + "\n") else { continue }
+            let range = text.prefix { $0 != " " }.split(separator: "-")
+            guard range.count == 2, let a = UInt(range[0], radix: 16), let b = UInt(range[1], radix: 16), b > a else { continue }
+            out.append((a, Int(b - a)))
+        }
+        return out
+    }
+
     // MARK: Diagnostics
 
     /// `mdb_env_info` and `mdb_env_stat` of the environment.

@@ -75,7 +75,9 @@ public final class LMDBEventStore: EventStore {
         defer { environment.leaveWrite() }
         while true {
             switch try withMapLocked({ try writeOnce(body) }) {
-            case .done(let result): return result
+            case .done(let result):
+                environment.releaseMappedPages()
+                return result
             case .mapResized: try environment.adoptPersistedMapSize()
             case .mapFull(let size): try environment.grow(afterFullAt: size)
             }

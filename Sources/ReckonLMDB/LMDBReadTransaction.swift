@@ -21,9 +21,11 @@ class LMDBReadTransaction: EventStoreReader {
     func invalidate() { txn = nil }
 
     /// The live transaction, or an error naming the misuse.
-    func live(_ operation: String) throws(EventStoreError) -> OpaquePointer {
+    /// `operation` is built only on failure: this runs for every get and put.
+    @inline(__always)
+    func live(_ operation: @autoclosure () -> String) throws(EventStoreError) -> OpaquePointer {
         guard let txn else {
-            throw .storage(operation: "\(operation) (\(environment.path))",
+            throw .storage(operation: "\(operation()) (\(environment.path))",
                            message: "the transaction has ended: a reader or writer is valid only inside its read/write closure")
         }
         return txn

@@ -14,9 +14,10 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// Whether a change found the map full (the store then grows the map and retries).
     private(set) var foundMapFull = false
 
-    private func check(_ rc: Int32, _ operation: String) throws(EventStoreError) {
+    @inline(__always)
+    private func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(EventStoreError) {
         guard rc != 0 else { return }
-        let error = failed(rc, operation)
+        let error = failed(rc, operation())
         if rc == MDB_MAP_FULL { foundMapFull = true }
         if failure == nil { failure = error }
         throw error

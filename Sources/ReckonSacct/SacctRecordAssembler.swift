@@ -25,6 +25,9 @@ public struct SacctRecordAssembler {
 
     public init(parser: SacctRecordParser) { self.parser = parser }
 
+    /// Whether a record is waiting for continuation lines.
+    public var hasPending: Bool { !pending.isEmpty }
+
     /// Feeds one physical line (without its newline); returns the records it completes.
     public mutating func feed(line: String, number: UInt64) -> [Record] {
         var l = Substring(line)

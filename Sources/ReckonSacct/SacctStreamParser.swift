@@ -9,7 +9,12 @@ public struct SacctStreamParser {
     public let timeZone: TimeZone
     public let defaultCluster: String
 
+    /// Whether plain records take the byte-level fast path (``SacctFastPath``). Off only in the
+    /// differential tests, which compare both paths.
+    public var usesFastPath = true
+
     private var carry: [UInt8] = []
+    private var fast = SacctFastPath(fieldCount: 16)
     private var lineNumber: UInt64 = 0
     private var assembler: SacctRecordAssembler?
     public private(set) var header: SacctHeader?
@@ -36,12 +41,15 @@ public struct SacctStreamParser {
                 return
             }
             if carry.isEmpty {
-                try handle(line: String(decoding: UnsafeRawBufferPointer(rebasing: chunk[start..<nl]), as: UTF8.self), emit: emit)
+                let bytes = UnsafeRawBufferPointer(rebasing: chunk[start..<nl])
+                if try !handleFast(bytes, emit: emit) {
+                    try handle(line: String(decoding: bytes, as: UTF8.self), emit: emit)
+                }
             } else {
                 carry.append(contentsOf: chunk[start..<nl])
-                let line = String(decoding: carry, as: UTF8.self)
+                let done = try carry.withUnsafeBytes { try handleFast($0, emit: emit) }
+                if !done { try handle(line: String(decoding: carry, as: UTF8.self), emit: emit) }
                 carry.removeAll(keepingCapacity: true)
-                try handle(line: line, emit: emit)
             }
             start = nl + 1
         }
@@ -59,6 +67,24 @@ public struct SacctStreamParser {
             for r in a.finish() { try deliver(r, emit: emit) }
             assembler = a
         }
+    }
+
+    /// Reads a plain one-line record without building strings for it; false when the line
+    /// needs the general path (header, continuation, anything unusual).
+    private mutating func handleFast(_ line: UnsafeRawBufferPointer, emit: (JobRun) throws -> Void) throws -> Bool {
+        guard usesFastPath, let a = assembler, !a.hasPending, let outcome = fast.outcome(line, parser: a.parser) else { return false }
+        lineNumber += 1
+        switch outcome {
+        case .run(let run):
+            records += 1
+            if clusters.last != run.identity.cluster && !clusters.contains(run.identity.cluster) { clusters.append(run.identity.cluster) }
+            try emit(run)
+        case .step:
+            steps += 1
+        case .malformed:
+            preconditionFailure("the fast path never judges a record malformed")
+        }
+        return true
     }
 
     private mutating func handle(line: String, emit: (JobRun) throws -> Void) throws {

@@ -62,10 +62,22 @@ public enum SacctValues {
 public struct LocalTimeConverter: Sendable {
     public let timeZone: TimeZone
 
-    public init(timeZone: TimeZone) { self.timeZone = timeZone }
+    /// UTC and its aliases have offset 0 at every instant: no zone lookups needed.
+    private let isUTC: Bool
+
+    public init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+        isUTC = ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu"].contains(timeZone.identifier)
+            && timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: 0)) == 0
+    }
 
     public func epoch(iso s: String) -> EpochSeconds? {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { epoch(isoBytes: $0) }
+    }
+
+    /// ``epoch(iso:)`` over the UTF-8 bytes of the text.
+    public func epoch(isoBytes u: UnsafeBufferPointer<UInt8>) -> EpochSeconds? {
         guard u.count == 19, u[4] == 45, u[7] == 45, u[10] == 84, u[13] == 58, u[16] == 58 else { return nil }
         func num(_ a: Int, _ b: Int) -> Int? {
             var v = 0
@@ -75,15 +87,19 @@ public struct LocalTimeConverter: Sendable {
         guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16), let se = num(17, 19),
               (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61, d <= Self.daysIn(y, mo) else { return nil }
         let naive = Self.daysFromCivil(y, mo, d) * 86_400 + Int64(h * 3600 + mi * 60 + se)
+        if isUTC { return naive }
         // Earliest instant whose local wall time is `naive`: try the offsets in force around it.
-        let before = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(naive - 86_400))))
-        let after = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(naive + 86_400))))
-        var candidates: [EpochSeconds] = []
-        for off in Set([before, after, Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(naive))))]) {
+        func offset(_ t: EpochSeconds) -> Int64 { Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))) }
+        let before = offset(naive - 86_400)
+        let after = offset(naive + 86_400)
+        let middle = offset(naive)
+        var best: EpochSeconds?
+        for (k, off) in [before, after, middle].enumerated() {
+            if (k >= 1 && off == before) || (k == 2 && off == after) { continue }   // each distinct offset once
             let t = naive - off
-            if Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))) == off { candidates.append(t) }
+            if offset(t) == off, best.map({ t < $0 }) ?? true { best = t }
         }
-        if let best = candidates.min() { return best }
+        if let best { return best }
         return naive - before   // in a gap: the offset before the jump
     }
 

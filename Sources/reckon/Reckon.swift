@@ -17,6 +17,7 @@ struct Reckon: AsyncParsableCommand {
           reckon usage -c /etc/waldur/waldur-site-agent-config.yaml --month 2026-11 --by user
         """,
         version: ReckonVersion.string,
-        subcommands: [IngestCommand.self, UsageCommand.self, PlanCommand.self, SyncCommand.self, DaemonCommand.self, BackfillCommand.self, VerifyCommand.self, EventsCommand.self, ReplayCommand.self, WaldurSimCommand.self]
+        subcommands: [IngestCommand.self, UsageCommand.self, PlanCommand.self, SyncCommand.self, DaemonCommand.self, BackfillCommand.self,
+                      VerifyCommand.self, AuditCommand.self, DiagnosticsCommand.self, EventsCommand.self, ReplayCommand.self, WaldurSimCommand.self]
     )
 }

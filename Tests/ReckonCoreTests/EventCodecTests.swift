@@ -18,6 +18,12 @@ import Testing
                                             records: 3, skippedSteps: 4, newVersions: 2, unchanged: 1, malformedCount: 1,
                                             malformed: [MalformedRecord(line: 7, reason: "bad", text: "a|b|ü")])),
             .sacctObserved(SacctObservation(source: .file(name: "x.psv", sha256: "ab"), cluster: "c", observedAt: -3)),
+            .jobRunObserved(JobRunObserved(run: try { () throws -> JobRun in
+                var r = try Self.run(.dbIndex(cluster: "s", index: 9))
+                r.reqTRES = r.allocTRES          // stored once
+                r.state = "SOME_FUTURE_STATE"    // not a known state: spelled out
+                return r
+            }(), supersedes: 3)),
         ]
         for e in events {
             #expect(try EventCodec.decode(EventCodec.encode(e)) == e)

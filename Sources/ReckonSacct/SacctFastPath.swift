@@ -1,0 +1,282 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ReckonCore
+
+/// The byte-level fast path of the sacct parser, for the records that make up nearly all real
+/// output: one physical line, plain ASCII, exactly the header's field count, every typed field
+/// in its usual form (epoch or ISO times, `[D-]HH:MM:SS` durations, plain TRES lists).
+///
+/// It reads fields straight from the input buffer, without a `String` per line or per field,
+/// and builds only the strings a ``JobRun`` keeps. Whenever a record is anything else — a
+/// non-ASCII byte, a field count that needs the assembler, a value the strict readers here do
+/// not accept, a record that would be malformed — it answers nil and the general path
+/// (``SacctRecordAssembler`` and ``SacctRecordParser/parse(_:)``) decides, so the two paths
+/// cannot disagree on what a record means: the fast path only ever says what the general path
+/// would say, and the differential tests in `Tests/ReckonSacctTests/FastPathTests.swift` hold it
+/// to that on the real samples and on generated data.
+struct SacctFastPath {
+    /// Field boundaries of the current line (start, end) in bytes.
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+
+    init(fieldCount: Int) {
+        starts.reserveCapacity(fieldCount + 2)
+        ends.reserveCapacity(fieldCount + 2)
+    }
+
+    /// The outcome for one physical line (without its newline), or nil to use the general path.
+    /// Only `.run` and `.step` are ever returned.
+    mutating func outcome(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> SacctRecordParser.Outcome? {
+        var n = line.count
+        guard n > 0, let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        if base[n - 1] == 13 { n -= 1 }   // the assembler drops one trailing CR
+        guard n > 0 else { return nil }
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        var acc: UInt8 = 0
+        var fieldStart = 0
+        var i = 0
+        while i < n {
+            let b = base[i]
+            acc |= b
+            if b == 124 {
+                starts.append(fieldStart); ends.append(i)
+                fieldStart = i + 1
+            }
+            i += 1
+        }
+        starts.append(fieldStart); ends.append(n)
+        // Non-ASCII text takes the general path (grapheme-based splitting and Unicode
+        // lower-casing are its business).
+        guard acc < 0x80 else { return nil }
+        let h = parser.header.count
+        if starts.count == h + 1, starts[h] == ends[h] { starts.removeLast(); ends.removeLast() }   // `-p`
+        guard starts.count == h else { return nil }
+        return starts.withUnsafeBufferPointer { s in
+            ends.withUnsafeBufferPointer { e in
+                FieldReader(base: base, starts: s, ends: e).run(parser)
+            }
+        }
+    }
+}
+
+/// Reads typed values from the fields of one ASCII line.
+private struct FieldReader {
+    let base: UnsafePointer<UInt8>
+    let starts: UnsafeBufferPointer<Int>
+    let ends: UnsafeBufferPointer<Int>
+
+    /// Field `i` without surrounding spaces, tabs and CRs.
+    @inline(__always)
+    func trimmed(_ i: Int) -> (Int, Int) {
+        var s = starts[i], e = ends[i]
+        while s < e, isBlank(base[s]) { s += 1 }
+        while e > s, isBlank(base[e - 1]) { e -= 1 }
+        return (s, e)
+    }
+
+    @inline(__always)
+    func isBlank(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 }
+
+    @inline(__always)
+    func string(_ r: (Int, Int)) -> String {
+        String(decoding: UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0), as: UTF8.self)
+    }
+
+    func contains(_ r: (Int, Int), _ byte: UInt8) -> Bool {
+        var i = r.0
+        while i < r.1 { if base[i] == byte { return true }; i += 1 }
+        return false
+    }
+
+    /// Digits only, at most 19 of them (no overflow): the value; otherwise nil.
+    @inline(__always)
+    func digits(_ r: (Int, Int)) -> UInt64? {
+        let len = r.1 - r.0
+        guard len > 0, len <= 19 else { return nil }
+        var v: UInt64 = 0
+        var i = r.0
+        while i < r.1 {
+            let d = base[i] &- 48
+            guard d < 10 else { return nil }
+            v = v &* 10 &+ UInt64(d)
+            i += 1
+        }
+        return v
+    }
+
+    func equals(_ r: (Int, Int), _ word: StaticString) -> Bool {
+        guard r.1 - r.0 == word.utf8CodeUnitCount else { return false }
+        let w = word.utf8Start
+        for k in 0..<(r.1 - r.0) where base[r.0 + k] != w[k] { return false }
+        return true
+    }
+
+    enum Time { case absent, at(Int64), unsure }
+
+    /// As ``SacctValues/time(_:zone:)``: `Unknown`/`None`/`N/A`/empty, epoch digits, or an ISO local time.
+    func time(_ i: Int, zone: LocalTimeConverter) -> Time {
+        let r = trimmed(i)
+        if r.0 == r.1 || equals(r, "Unknown") || equals(r, "None") || equals(r, "N/A") { return .absent }
+        if let v = digits(r) {
+            guard v <= UInt64(Int64.max) else { return .unsure }
+            return .at(Int64(v))
+        }
+        guard r.1 - r.0 == 19, let t = zone.epoch(isoBytes: UnsafeBufferPointer(start: base + r.0, count: 19)) else { return .unsure }
+        return .at(t)
+    }
+
+    /// As ``SacctValues/duration(_:)`` for the strict forms `[D-]HH:MM:SS[.fff]` and `MM:SS[.fff]`; nil otherwise.
+    func duration(_ r: (Int, Int)) -> Int64? {
+        var i = r.0
+        let e = r.1
+        var nums: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)   // up to 4 numbers: days?, then 2–3 parts
+        var count = 0
+        var hasDays = false
+        var v: Int64 = 0
+        var len = 0
+        var fracStart = -1
+        while i < e {
+            let b = base[i]
+            if b &- 48 < 10 {
+                v = v * 10 + Int64(b - 48); len += 1
+                guard len <= 9 else { return nil }
+            } else if b == 45 /* - */ {
+                guard !hasDays, count == 0, len > 0 else { return nil }
+                hasDays = true; nums.0 = v; v = 0; len = 0
+            } else if b == 58 /* : */ {
+                guard len > 0, count < 2 else { return nil }
+                if count == 0 { nums.1 = v } else { nums.2 = v }
+                count += 1; v = 0; len = 0
+            } else if b == 46 /* . */ {
+                fracStart = i + 1; break
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        if fracStart >= 0 {
+            var k = fracStart
+            while k < e { guard base[k] &- 48 < 10 else { return nil }; k += 1 }
+        }
+        guard len > 0, count >= 1 else { return nil }
+        let (h, m, s): (Int64, Int64, Int64) = count == 2 ? (nums.1, nums.2, v) : (0, nums.1, v)
+        guard m < 60, s < 60 else { return nil }
+        return nums.0 * 86_400 + h * 3_600 + m * 60 + s
+    }
+
+    func run(_ p: SacctRecordParser) -> SacctRecordParser.Outcome? {
+        let raw = p.iJobIDRaw.map(trimmed) ?? (0, 0)
+        let display = p.iJobID.map(trimmed) ?? raw
+        if contains(raw, 46) || contains(display, 46) { return .step }
+        guard raw.0 != raw.1 || display.0 != display.1 else { return nil }
+
+        var cluster = p.defaultCluster
+        if let i = p.iCluster { let c = trimmed(i); if c.0 != c.1 { cluster = string(c) } }
+
+        let a = trimmed(p.iAccount)
+        guard a.0 != a.1 else { return nil }
+        var upper = false
+        for k in a.0..<a.1 where base[k] &- 65 < 26 { upper = true; break }
+        let account: String
+        if upper {
+            account = String(unsafeUninitializedCapacity: a.1 - a.0) { buf in
+                for k in 0..<(a.1 - a.0) {
+                    let b = base[a.0 + k]
+                    buf[k] = b &- 65 < 26 ? b + 32 : b
+                }
+                return a.1 - a.0
+            }
+        } else {
+            account = string(a)
+        }
+        let u = trimmed(p.iUser)
+        guard u.0 != u.1 else { return nil }
+
+        var submit: Int64 = 0
+        if let i = p.iSubmit {
+            switch time(i, zone: p.timeZone) {
+            case .at(let t): submit = t
+            case .absent: submit = 0
+            case .unsure: return nil
+            }
+        }
+        var start: Int64?
+        switch time(p.iStart, zone: p.timeZone) {
+        case .at(let t): start = t
+        case .absent: start = nil
+        case .unsure: return nil
+        }
+        var end: Int64?
+        switch time(p.iEnd, zone: p.timeZone) {
+        case .at(let t): end = t
+        case .absent: end = nil
+        case .unsure: return nil
+        }
+        if let s = start, let e = end, e < s { return nil }
+        if start == nil { end = nil }
+        if let t = start, t < 0 || t >= 7_258_118_400 { return nil }
+        if let t = end, t < 0 || t >= 7_258_118_400 { return nil }
+
+        var suspended: Int64 = 0
+        if let i = p.iSuspended {
+            let r = trimmed(i)
+            if r.0 != r.1 {
+                if let v = digits(r) { suspended = Int64(clamping: v) }
+                else if let d = duration(r) { suspended = d }
+                else { return nil }
+            }
+        }
+
+        let identity: JobRunIdentity
+        var db: UInt64 = 0
+        if let i = p.iDBIndex {
+            let r = trimmed(i)
+            if r.0 != r.1 {
+                if let v = digits(r) {
+                    db = v
+                } else {
+                    // Over 19 digits may still be a UInt64 to the general path; anything that is
+                    // not all digits it ignores, as here.
+                    var allDigits = true
+                    for k in r.0..<r.1 where base[k] &- 48 >= 10 { allDigits = false; break }
+                    if allDigits { return nil }
+                }
+            }
+        }
+        if db > 0 {
+            identity = .dbIndex(cluster: cluster, index: db)
+        } else if let id = digits(raw) {
+            guard p.iSubmit != nil else { return nil }
+            identity = .jobIDRaw(cluster: cluster, id: id, submit: submit)
+        } else {
+            return nil
+        }
+
+        var alloc: TRESQuantities?
+        var req: TRESQuantities?
+        var allocRange = (0, -1)
+        if let i = p.iAllocTRES {
+            let r = trimmed(i)
+            guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
+            alloc = t
+            allocRange = r
+        }
+        if let i = p.iReqTRES {
+            let r = trimmed(i)
+            if let a = alloc, r.1 - r.0 == allocRange.1 - allocRange.0, memcmp(base + r.0, base + allocRange.0, r.1 - r.0) == 0 {
+                req = a   // the same text (most jobs): the same value, sharing storage
+            } else {
+                guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
+                req = t
+            }
+        }
+        let state = p.iState.map { string(trimmed($0)) } ?? ""
+        let jobID = display.0 != display.1 ? string(display) : string(raw)
+        return .run(JobRun(identity: identity, jobID: jobID, account: account, user: string(u), state: state,
+                           submit: submit, start: start, end: end, suspended: suspended, allocTRES: alloc, reqTRES: req))
+    }
+}

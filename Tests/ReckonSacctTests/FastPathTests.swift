@@ -1,0 +1,133 @@
+import Foundation
+import ReckonCore
+import ReckonSacct
+import Testing
+
+/// The byte-level fast path must say exactly what the general path says: same runs, same steps,
+/// same malformed records (with their lines and reasons), on the real samples, on the fixtures
+/// and on randomised lines full of edge forms.
+@Suite struct FastPathTests {
+    static func both(_ data: Data, zone: String = "UTC", chunk: Int) throws -> (fast: Outcome, general: Outcome) {
+        (try run(data, zone: zone, chunk: chunk, fast: true), try run(data, zone: zone, chunk: chunk, fast: false))
+    }
+
+    struct Outcome: Equatable {
+        var runs: [JobRun] = []
+        var records: UInt64 = 0, steps: UInt64 = 0, malformedCount: UInt64 = 0
+        var malformed: [MalformedRecord] = []
+        var clusters: [String] = []
+        var error: String?
+    }
+
+    static func run(_ data: Data, zone: String, chunk: Int, fast: Bool) throws -> Outcome {
+        var p = SacctStreamParser(timeZone: TimeZone(identifier: zone)!, defaultCluster: "dflt")
+        p.usesFastPath = fast
+        var o = Outcome()
+        let bytes = [UInt8](data)
+        var i = 0
+        do {
+            while i < bytes.count {
+                let n = min(chunk, bytes.count - i)
+                try bytes[i..<i + n].withUnsafeBytes { try p.consume($0) { o.runs.append($0) } }
+                i += n
+            }
+            try p.finish { o.runs.append($0) }
+        } catch {
+            o.error = "\(error)"
+        }
+        o.records = p.records; o.steps = p.steps; o.malformedCount = p.malformedCount
+        o.malformed = p.malformed; o.clusters = p.clusters
+        return o
+    }
+
+    @Test func realSamplesAndFixtures() throws {
+        var files: [String] = []
+        let fm = FileManager.default
+        for dir in [SampleFiles.shared.path, SampleFiles.shared.appendingPathComponent("cgroup-mode").path,
+                    SampleFiles.repo.appendingPathComponent("fixtures/slurm").path] {
+            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where f.hasSuffix(".psv") { files.append(dir + "/" + f) }
+        }
+        #expect(files.count >= 10, "samples not found: \(files)")
+        for f in files {
+            let data = try Data(contentsOf: URL(fileURLWithPath: f))
+            for zone in ["UTC", "Europe/Tallinn"] {
+                for chunk in [7, 97, 1 << 20] {
+                    let (fast, general) = try Self.both(data, zone: zone, chunk: chunk)
+                    #expect(fast == general, "\(f) zone \(zone) chunk \(chunk)")
+                }
+            }
+        }
+    }
+
+    static let header = "JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"
+
+    /// Random records whose every field is drawn from usual, odd and invalid forms.
+    @Test func randomisedEdgeForms() throws {
+        var rng = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        var g = LCG(state: seed)
+        let ids = ["123", "123", "00123", "", " 7 ", "123.batch", "99999999999999999999", "+5", "-3", "1e3", "18446744073709551615"]
+        let displays = ["123", "123_4", "123+1", "123.0", "", " 12_[1-3] ", "abc"]
+        let dbs = ["5", "5", "0", "", "x", " 42 ", "99999999999999999999", "123456789012345678901", "+7", "007"]
+        let clusters = ["c1", "", " c2 ", "hpc1"]
+        let accounts = ["hpc_a", "HPC_A", " Hpc_B ", "", "phys\u{e9}", "a\tb"]
+        let users = ["alice", "", " bob ", "u1\u{301}", "carol"]
+        let states = ["COMPLETED", "RUNNING", "CANCELLED by 1001", "", " PENDING "]
+        let times = ["1767225600", "1767230000", "Unknown", "None", "N/A", "", "2026-01-05T10:00:00", "2026-03-29T03:30:00",
+                     "2026-10-25T03:30:00", "2026-02-30T00:00:00", "1767225600x", "99999999999999999999", "7258118400", " 1767229999 ",
+                     "-5", "0"]
+        let durations = ["00:00:00", "00:01:03", "1-00:00:00", "05:30", "05:30.123", "1-02:03:04.500000", "00:61:00", "INVALID",
+                         "", "123", "1-", "-1-00:00:00", "1:2:3:4", "+1-00:00:00", "1-05:30", "05.5", "05:30.", "9999999999:00:00",
+                         " 00:00:09 ", "Unknown", "18446744073709551616"]
+        let tres = ["billing=4,cpu=4,mem=16000M,node=1", "cpu=4,mem=1G", "", "cpu=1,,mem=2K", "mem=15.62G,cpu=2", "cpu=x",
+                    "cpu", "=4", "gres/gpu:a100=2,gres/gpu=2", "cpu=1,cpu=2", "mem=1.5", "energy=99999999999999999999",
+                    "mem=8796093022208T", "fs/disk=1P", "cpu=4,mem=1G,", " cpu=2 ", "b=1,a=2", "mem=0.0001K", "gres/gpu=1\u{e9}"]
+        func pick(_ a: [String]) -> String { a[Int(g.next() % UInt64(a.count))] }
+        var text = Self.header + "\n"
+        for _ in 0..<4_000 {
+            var fields = [pick(ids), pick(displays), pick(dbs), pick(clusters), pick(accounts), pick(users), pick(states),
+                          pick(times), pick(times), pick(times), "12", pick(durations), pick(tres), pick(tres)]
+            let r = g.next() % 40
+            if r == 0 { fields.removeLast() }                      // too few: starts a continuation
+            if r == 1 { fields.append("") }                        // `-p` trailing separator
+            if r == 2 { fields.append("extra") }                   // too many
+            var line = fields.joined(separator: "|")
+            if r == 3 { line += "\r" }
+            if r == 4 { line = "" }
+            text += line + "\n"
+        }
+        let data = Data(text.utf8)
+        for chunk in [13, 4096] {
+            let (fast, general) = try Self.both(data, zone: "Europe/Tallinn", chunk: chunk)
+            #expect(fast == general, "seed \(seed), chunk \(chunk)")
+            #expect(fast.records > 100, "seed \(seed): too few good records to mean much")
+        }
+    }
+
+    /// A fixed, plainly formed file: every record takes the fast path and reads as expected.
+    @Test func plainRecordsReadAsExpected() throws {
+        let text = Self.header + "\n"
+            + "10|10|20|c|HPC_X|alice|COMPLETED|1767225600|1767225660|1767229260|3600|00:10:00|billing=2,cpu=2,gres/gpu:a100=1,gres/gpu=1,mem=4G,node=1|cpu=2,mem=4096M\n"
+            + "11|8_1|21|c|hpc_x|bob|RUNNING|1767225600|1767225600|Unknown|0|00:00:00|cpu=1,mem=512K|cpu=1\n"
+        let (fast, general) = try Self.both(Data(text.utf8), chunk: 1 << 20)
+        #expect(fast == general)
+        #expect(fast.runs.count == 2)
+        let r = fast.runs[0]
+        #expect(r.identity == .dbIndex(cluster: "c", index: 20))
+        #expect(r.account == "hpc_x")
+        #expect(r.suspended == 600)
+        #expect(r.allocTRES?["mem"] == 4_096)
+        #expect(r.allocTRES?["gres/gpu:a100"] == 1)
+        #expect(fast.runs[1].allocTRES?["mem"] == 0)   // 512 KiB = 0.5 MiB, half to even
+        #expect(fast.runs[1].jobID == "8_1")
+    }
+}
+
+/// A tiny deterministic generator for the randomised test (the seed is printed on failure).
+struct LCG {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 17
+    }
+}
