@@ -21,10 +21,16 @@ public enum StateStore {
             if try ledger.projectionIsStale() {
                 // A read-only reader cannot rebuild the stored projection; rebuild it in memory.
                 let memory = InMemoryEventStore()
+                // The log and the run index (which window queries read); the projection
+                // tables are rebuilt from the log with the current settings.
                 try store.read { r in
                     try memory.write { w in
                         try r.forEachEvent(from: 0) { _, buf in
                             _ = try w.append(Array(buf))
+                            return true
+                        }
+                        try r.forEachEntry(in: .runs, prefix: []) { k, v in
+                            try w.put(v, in: .runs, key: k)
                             return true
                         }
                     }
