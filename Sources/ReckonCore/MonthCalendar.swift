@@ -19,11 +19,12 @@ public struct MonthCalendar: Sendable {
     /// Returns nil for an unknown zone (never silently falls back).
     public init?(timeZoneIdentifier: String) {
         guard let tz = TimeZone(identifier: timeZoneIdentifier) else { return nil }
-        self.init(timeZone: tz)
+        self.init(timeZone: tz, name: timeZoneIdentifier)
     }
 
-    public init(timeZone: TimeZone) {
+    public init(timeZone: TimeZone, name: String? = nil) {
         self.timeZone = timeZone
+        self.timeZoneIdentifier = name ?? timeZone.identifier
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = timeZone
         let first = BillingMonth(year: Self.firstSupportedYear, month: 1)!.ordinal
@@ -47,7 +48,9 @@ public struct MonthCalendar: Sendable {
         self.firstOrdinal = first
     }
 
-    public var timeZoneIdentifier: String { timeZone.identifier }
+    /// The zone's name as configured (Foundation on Linux reports `UTC` as `GMT`; fingerprints
+    /// and output keep the operator's spelling).
+    public let timeZoneIdentifier: String
 
     /// The half-open window `[first instant, first instant of next month)` of `month`,
     /// or nil outside the supported years.
