@@ -94,6 +94,7 @@ public struct IngestService {
                 for r in runs { byCluster[r.identity.cluster, default: []].append(r) }
                 var out: [String: JobRunRecorder.BatchResult] = [:]
                 for (c, rs) in byCluster { out[c] = try recorder.record(rs, in: w) }
+                FaultPoint.midIngestBatch.hit()
                 return out
             }
             for (c, r) in results {

@@ -5,10 +5,12 @@ import ReckonLMDB
 /// Opens reckon's state directory as a ``Ledger`` on the LMDB event store.
 ///
 /// Readers (`usage`, `events`, `replay`) open it read-only, so they work while a daemon writes;
-/// a state directory that does not exist yet reads as empty instead of being created.
+/// a state directory that does not exist yet reads as empty instead of being created. A state
+/// directory that group or others may write is refused (``FilePermissions/checkStateDirectory(_:)``).
 public enum StateStore {
     public static func openLedger(directory: String, settings: ProjectionSettings, maxMapSizeMB: Int,
                                   readOnly: Bool) throws -> Ledger {
+        try FilePermissions.checkStateDirectory(directory)
         let maxMap = maxMapSizeMB << 20
         if readOnly && !FileManager.default.fileExists(atPath: directory + "/data.mdb") {
             return try Ledger(store: InMemoryEventStore(), settings: settings, rebuildIfStale: false)
