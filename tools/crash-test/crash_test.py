@@ -452,6 +452,8 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_epoch, args, seed, n) for seed, n in plan]
         for f in concurrent.futures.as_completed(futures):
+            if f.cancelled():
+                continue
             seed, n, h, err = f.result()
             if err is not None:
                 if failed is None:
