@@ -20,8 +20,9 @@ import Testing
     ]
 
     static var sacctCorpus: [[UInt8]] {
-        Corpus.files("fixtures/slurm", extensions: [".psv"]) + Corpus.files("../shared/sacct-samples", extensions: [".psv", ".txt"])
-            + Corpus.files("../shared/sacct-samples/cgroup-mode", extensions: [".psv"])
+        // The first 32 KiB of each real sample: every format and quirk, small enough to mutate fast.
+        (Corpus.files("fixtures/slurm", extensions: [".psv"]) + Corpus.files("../shared/sacct-samples", extensions: [".psv", ".txt"])
+            + Corpus.files("../shared/sacct-samples/cgroup-mode", extensions: [".psv"])).map { Array($0.prefix(32_768)) }
     }
 
     static let calendar = MonthCalendar(timeZoneIdentifier: "UTC")!
@@ -59,6 +60,7 @@ import Testing
         let corpus = Self.sacctCorpus
         #expect(corpus.count >= 10, "the real samples are missing: \(corpus.count) files")
         var fuzzer = Fuzzer(name: "sacct", defaultSeed: 0x5AC7, corpus: corpus, dictionary: Self.sacctDictionary)
+        var known: [String] = []
         let result = fuzzer.run { input in
             let whole = Self.parse(input, chunks: [input.count])
             // The answer must not depend on where the stream was cut into chunks.
@@ -95,21 +97,24 @@ import Testing
                 let check = try ReplayCheck.run(ledger) { 0 }
                 if !check.identical { return "replay differs: \(check.differences)" }
             } catch {
+                // Known bug (reported): the parser accepts TRES names (and other identifiers) of any
+                // length, and a key over LMDB's 511 bytes then fails the whole batch, so one such
+                // record stops every import. Kept aside (fuzzing goes on) until ReckonSacct bounds them.
+                if "\(error)".contains("keys must be 1…511 bytes") {
+                    if known.count < 3 { known.append("\(error)") }
+                    return nil
+                }
                 return "recording parsed runs failed: \(error)"
             }
             return nil
         }
         #expect(result.inputs > corpus.count, "no mutated input ran")
-        // Known bug (reported): the parser accepts TRES names (and other identifiers) of any length,
-        // and a key over LMDB's 511 bytes then fails the whole batch, so one such record stops
-        // every import. Recorded as a known issue until ReckonSacct bounds them.
-        let known = result.failures.filter { $0.contains("keys must be 1…511 bytes") }
-        let unknown = result.failures.filter { !$0.contains("keys must be 1…511 bytes") }
         if !known.isEmpty {
             withKnownIssue("an over-long TRES name or identifier fails the whole ingest batch (key > 511 bytes)", isIntermittent: true) {
                 Issue.record("\(known.joined(separator: "\n"))")
             }
         }
+        let unknown = result.failures
         #expect(unknown.isEmpty, "\(unknown.joined(separator: "\n"))")
     }
 

@@ -40,6 +40,8 @@ struct Fuzzer {
         print("fuzz \(name): seed \(seed) (RECKON_FUZZ_SEED), budget \(Self.budget) s (RECKON_FUZZ_SECONDS); current input in \(current)")
         let watchdog = Watchdog(name: name, path: current)
         var failures: [String] = []
+        var slowest: (seconds: Double, input: Int, bytes: Int) = (0, 0, 0)
+        var slowestInput: [UInt8] = []
         var n = 0
         let deadline = Date().addingTimeInterval(Self.budget)
         var inputs = corpus.makeIterator()
@@ -52,7 +54,10 @@ struct Fuzzer {
             n += 1
             FileManager.default.createFile(atPath: current, contents: Data(input))
             watchdog.started()
+            let t0 = Date()
             let failure = body(input)
+            let took = Date().timeIntervalSince(t0)
+            if took > slowest.seconds { slowest = (took, n, input.count); slowestInput = input }
             watchdog.finished()
             if let failure {
                 let saved = Self.artifacts + "/\(name)-failure-\(failures.count).bin"
@@ -62,7 +67,12 @@ struct Fuzzer {
             }
         }
         watchdog.stop()
-        print("fuzz \(name): \(n) inputs, \(failures.count) failures")
+        print("fuzz \(name): \(n) inputs, \(failures.count) failures; slowest input #\(slowest.input) (\(slowest.bytes) bytes) took \(String(format: "%.2f", slowest.seconds)) s")
+        if slowest.seconds > 1 {
+            let saved = Self.artifacts + "/\(name)-slowest.bin"
+            FileManager.default.createFile(atPath: saved, contents: Data(slowestInput))
+            print("fuzz \(name): (informational, no time is asserted) the slowest input is in \(saved)")
+        }
         return (n, failures)
     }
 
