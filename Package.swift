@@ -83,8 +83,16 @@ let package = Package(
         .testTarget(name: "ReckonSacctTests", dependencies: ["ReckonSacct", "ReckonCore"]),
         .testTarget(name: "ReckonConfigTests", dependencies: ["ReckonConfig", "ReckonCore"]),
         .testTarget(name: "ReckonEngineTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig", "ReckonWaldur", "WaldurSimulator"]),
-        .testTarget(name: "ReckonCLITests", dependencies: ["ReckonCore"]),
         .testTarget(name: "AuditRenderTests", dependencies: ["ReckonEngine", "ReckonCore", "ReckonConfig"]),
+        .testTarget(name: "ReckonCLITests", dependencies: [
+            // "reckon" makes `swift build --build-tests` / `swift test` build the executable these tests run.
+            "reckon", "ReckonCore", "ReckonLMDB", "WaldurSimulator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ReliabilityTests", dependencies: [
+            "ReckonCore", "ReckonSacct", "ReckonConfig", "ReckonLMDB", "ReckonEngine",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "ReckonWaldurTests", dependencies: [
             "ReckonWaldur", "WaldurSimulator",
             .product(name: "Logging", package: "swift-log"),

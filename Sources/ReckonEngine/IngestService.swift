@@ -208,7 +208,9 @@ final class BatchWriter: @unchecked Sendable {
         return try ledger.store.write { w in
             guard let first = runs.first?.run.identity.cluster else { return [] }
             if runs.allSatisfy({ $0.run.identity.cluster == first }) {
-                return [(first, try recorder.record(prepared: runs, in: w))]
+                let result = [(first, try recorder.record(prepared: runs, in: w))]
+                FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
+                return result
             }
             var order: [String] = []
             var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
@@ -217,7 +219,9 @@ final class BatchWriter: @unchecked Sendable {
                 if byCluster[c] == nil { order.append(c) }
                 byCluster[c, default: []].append(r)
             }
-            return try order.map { c in (c, try recorder.record(prepared: byCluster[c] ?? [], in: w)) }
+            let results = try order.map { c in (c, try recorder.record(prepared: byCluster[c] ?? [], in: w)) }
+            FaultPoint.midIngestBatch.hit()
+            return results
         }
     }
 }

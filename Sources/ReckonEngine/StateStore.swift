@@ -5,17 +5,26 @@ import ReckonLMDB
 /// Opens reckon's state directory as a ``Ledger`` on the LMDB event store.
 ///
 /// Readers (`usage`, `events`, `replay`) open it read-only, so they work while a daemon writes;
-/// a state directory that does not exist yet reads as empty instead of being created.
+/// a state directory that does not exist yet reads as empty instead of being created. A state
+/// directory that group or others may write is refused (``FilePermissions/checkStateDirectory(_:)``).
 public enum StateStore {
     public static func openLedger(directory: String, settings: ProjectionSettings, maxMapSizeMB: Int,
                                   readOnly: Bool) throws -> Ledger {
+        try FilePermissions.checkStateDirectory(directory)
         let maxMap = maxMapSizeMB << 20
         if readOnly && !FileManager.default.fileExists(atPath: directory + "/data.mdb") {
             return try Ledger(store: InMemoryEventStore(), settings: settings, rebuildIfStale: false)
         }
         let options = LMDBStoreOptions(initialMapSize: min(LMDBStoreOptions.gibibyte, maxMap), maxMapSize: maxMap,
                                        growthStep: min(LMDBStoreOptions.gibibyte, maxMap), readOnly: readOnly)
-        let store = try LMDBEventStore(directory: directory, options: options)
+        let opened: Result<LMDBEventStore, EventStoreError>
+        do { opened = .success(try LMDBEventStore(directory: directory, options: options)) } catch { opened = .failure(error) }
+        if readOnly, case .failure(let e) = opened, e.isNeverWritten {
+            // A writer was killed after LMDB created its files and before its first commit: there
+            // is nothing in it yet, which reads as empty (the next writer initialises it).
+            return try Ledger(store: InMemoryEventStore(), settings: settings, rebuildIfStale: false)
+        }
+        let store = try opened.get()
         if readOnly {
             let ledger = try Ledger(store: store, settings: settings, rebuildIfStale: false)
             if try ledger.projectionIsStale() {
@@ -40,5 +49,13 @@ public enum StateStore {
             return ledger
         }
         return try Ledger(store: store, settings: settings)
+    }
+}
+
+extension EventStoreError {
+    /// The read-only open of an LMDB environment whose first write transaction never committed.
+    var isNeverWritten: Bool {
+        if case .storage(_, let message) = self { return message == "the event store has never been written" }
+        return false
     }
 }

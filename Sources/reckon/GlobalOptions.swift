@@ -41,13 +41,22 @@ struct GlobalOptions: ParsableArguments {
         return l
     }
 
-    /// Loads the configuration, or the defaults (UTC, no offerings) without `--config`.
+    /// Loads the configuration, or the defaults (UTC, no offerings) without `--config`. Warns when
+    /// a config holding a token is readable by group or others; refuses (throws) when the state
+    /// directory exists and group or others may write it.
     func loadConfiguration() throws -> ReckonConfiguration {
         guard let path = config else {
             guard let d = ReckonConfiguration.defaults() else { throw CLIError("cannot build the default configuration") }
             return d
         }
-        do { return try ConfigLoader.load(path: path) } catch { throw CLIError("\(path): \(error.description)") }
+        let cfg: ReckonConfiguration
+        do { cfg = try ConfigLoader.load(path: path) } catch { throw CLIError("\(path): \(error.description)") }
+        if cfg.offerings.contains(where: { !$0.token.isEmpty }), let warning = FilePermissions.tokenFileWarning(path: path) {
+            try logger().warning("\(warning)")
+        }
+        // Refused before anything (the lock file included) is written into it.
+        do { try FilePermissions.checkStateDirectory(stateDirectory(cfg)) } catch { throw CLIError(error.description) }
+        return cfg
     }
 
     func stateDirectory(_ cfg: ReckonConfiguration) -> String {
@@ -61,6 +70,8 @@ struct GlobalOptions: ParsableArguments {
             return try StateStore.openLedger(directory: dir, settings: cfg.projectionSettings,
                                              maxMapSizeMB: cfg.reckon.maxMapSizeMB, readOnly: readOnly)
         } catch let e as EventStoreError {
+            throw CLIError(e.description)
+        } catch let e as StateDirectoryError {
             throw CLIError(e.description)
         }
     }
