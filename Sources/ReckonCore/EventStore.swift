@@ -31,7 +31,7 @@ public enum EventStoreError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .mapFull(let p, let size):
-            return "the event store at \(p) is full (LMDB map of \(size) bytes); nothing from the failed write was committed. Raise reckon.map_size_mb (or free disk space) and run again"
+            return "the event store at \(p) is full (LMDB map of \(size) bytes); nothing from the failed write was committed. Raise reckon.max_map_size_mb (or free disk space) and run again"
         case .diskFull(let p):
             return "no space left on the device holding \(p); nothing from the failed write was committed. Free space and run again"
         case .newerFormat(let p, let found, let supported):

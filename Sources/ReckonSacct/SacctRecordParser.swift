@@ -108,8 +108,32 @@ public struct SacctRecordParser: Sendable {
             return .malformed(error.description)
         }
         let state = iState.map { f[$0].trimmingSpaces } ?? ""
-        return .run(JobRun(identity: identity, jobID: displayID.isEmpty ? rawID : displayID, account: account, user: user,
+        let run = JobRun(identity: identity, jobID: displayID.isEmpty ? rawID : displayID, account: account, user: user,
                            state: state, submit: submit, start: start, end: end, suspended: suspended,
-                           allocTRES: alloc, reqTRES: req))
+                           allocTRES: alloc, reqTRES: req)
+        if let why = Self.oversizedName(run) { return .malformed(why) }
+        return .run(run)
+    }
+
+    /// Longest cluster, account, user, job id or state, and TRES name, in bytes. Real Slurm names
+    /// are far shorter; the bound keeps every store key within LMDB's 511 bytes, so one absurd
+    /// record is reported as malformed instead of failing the whole import.
+    public static let maxNameBytes = 128
+    public static let maxTRESNameBytes = 64
+
+    public static func oversizedName(_ r: JobRun) -> String? {
+        for (what, value) in [("Cluster", r.identity.cluster), ("Account", r.account), ("User", r.user), ("JobID", r.jobID), ("State", r.state)]
+            where value.utf8.count > maxNameBytes {
+            return "\(what) is \(value.utf8.count) bytes long; reckon accepts at most \(maxNameBytes)"
+        }
+        if case .jobID(_, let id, _) = r.identity, id.utf8.count > maxNameBytes {
+            return "JobID is \(id.utf8.count) bytes long; reckon accepts at most \(maxNameBytes)"
+        }
+        for t in [r.allocTRES, r.reqTRES].compactMap({ $0 }) {
+            for e in t.entries where e.name.utf8.count > maxTRESNameBytes {
+                return "TRES name \"\(e.name.prefix(40))…\" is \(e.name.utf8.count) bytes long; reckon accepts at most \(maxTRESNameBytes)"
+            }
+        }
+        return nil
     }
 }

@@ -84,9 +84,19 @@ public struct SacctRunner: Sendable {
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bufSize, alignment: 8)
         defer { buf.deallocate() }
         var consumerError: Error?
+        // Poll with a short timeout rather than block in read(): a child's own children (a
+        // wrapper script's `sleep`) can keep the pipe open after the child is killed.
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
+            if timedOut.isSet {
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            let ready = poll(&pfd, 1, 200)
+            if ready < 0 { if errno == EINTR { continue }; break }
+            if ready == 0 { continue }
             let n = read(fd, buf.baseAddress, bufSize)
-            if n < 0 { if errno == EINTR { continue }; break }
+            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; break }
             if n == 0 { break }
             if consumerError == nil {
                 do { try consume(UnsafeRawBufferPointer(rebasing: buf[0..<n])) } catch {
@@ -132,8 +142,10 @@ final class StderrCollector: @unchecked Sendable {
         }
     }
 
+    /// The collected text; waits at most 2 s for the end of the stream (a killed child's own
+    /// children may hold it open).
     func finish() -> String {
-        done.wait()
+        _ = done.wait(timeout: .now() + 2)
         lock.lock(); defer { lock.unlock() }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

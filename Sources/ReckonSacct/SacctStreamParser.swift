@@ -60,7 +60,15 @@ public struct SacctStreamParser {
         if !carry.isEmpty {
             let line = String(decoding: carry, as: UTF8.self)
             carry.removeAll()
-            try handle(line: line, emit: emit)
+            if assembler == nil {
+                try handle(line: line, emit: emit)          // a header alone, without its newline
+            } else {
+                // sacct ends every record with a newline: a last line without one was cut short
+                // (even if its fields happen to parse, its last value may be truncated).
+                lineNumber += 1
+                try deliver(SacctRecordAssembler.Record(line: lineNumber, text: line,
+                                                        outcome: .malformed("the last line has no newline: the output was cut short")), emit: emit)
+            }
         }
         if header == nil { throw SacctFormatError.noHeader }
         if var a = assembler {
@@ -73,6 +81,7 @@ public struct SacctStreamParser {
     /// needs the general path (header, continuation, anything unusual).
     private mutating func handleFast(_ line: UnsafeRawBufferPointer, emit: (JobRun) throws -> Void) throws -> Bool {
         guard usesFastPath, let a = assembler, !a.hasPending, let outcome = fast.outcome(line, parser: a.parser) else { return false }
+        if case .run(let run) = outcome, SacctRecordParser.oversizedName(run) != nil { return false }   // the general path reports it
         lineNumber += 1
         switch outcome {
         case .run(let run):

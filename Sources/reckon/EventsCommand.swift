@@ -30,6 +30,8 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try global.loadConfiguration()
+        _ = try global.logger()          // validates --log-level
+        _ = try global.clock(cfg)        // validates --now
         let ledger = try global.openLedger(cfg, readOnly: true)
         let events = try ledger.store.read { r in try r.events(from: since, limit: limit) }
         for e in events { print(json ? EventRendering.json(e) : EventRendering.text(e)) }

@@ -67,6 +67,10 @@ struct IngestCommand: ParsableCommand {
                 throw CLIError("--time-zone: unknown time zone \"\(zoneName)\" (expected an IANA name such as UTC or Europe/Tallinn)")
             }
             let at = try observedAt.map { try InstantParser.parse($0, zone: zone, option: "--observed-at") } ?? clock.now()
+            // Running jobs count up to the observation: one in the future would bill time not yet used.
+            if at > clock.now() + 300 {
+                throw CLIError("--observed-at \(observedAt ?? ""): is in the future; running jobs would be billed up to then")
+            }
             do {
                 outcome = try service.ingestFile(path: path, timeZone: zone, observedAt: at, defaultCluster: defaultCluster)
             } catch let e as SacctFormatError {

@@ -27,6 +27,8 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try global.loadConfiguration()
+        _ = try global.logger()          // validates --log-level
+        _ = try global.clock(cfg)        // validates --now
         let ledger = try global.openLedger(cfg, readOnly: true)
         if let until {
             let seq: Sequence64?

@@ -47,6 +47,8 @@ struct UsageCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try global.loadConfiguration()
+        _ = try global.logger()          // validates --log-level
+        _ = try global.clock(cfg)        // validates --now
         var components: [Component]?
         if !cfg.offerings.isEmpty {
             guard let o = cfg.offering(offering) else { throw CLIError("--offering: no offering \"\(offering ?? "")\" in the config") }

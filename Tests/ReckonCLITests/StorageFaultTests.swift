@@ -29,8 +29,9 @@ import Testing
         let committed = try await h.reckon("events", ["--json", "--limit", "100"]).stdout
         let usageBefore = try await h.reckon("usage", ["--month", "2026-11", "--json"]).stdout
         let big = h.dir + "/big.psv"
-        // 12 000 runs with 40 GPU types each: well over 16 MiB of events in the first batch.
-        try CLIHarness.write(Self.bigDump(count: 12_000, extraTRES: 40), to: big)
+        // 12 000 runs with 90 GPU types each (ReqTRES equal to AllocTRES is stored once): well over
+        // 16 MiB of events in the first batch.
+        try CLIHarness.write(Self.bigDump(count: 12_000, extraTRES: 90), to: big)
         let full = try await h.reckon("ingest", ["--from", big])
         #expect(full.status == 1, "\(full.all)")
         #expect(full.stderr.contains("the event store at \(h.stateDir) is full (LMDB map of 16777216 bytes); nothing from the failed write was committed."),

@@ -33,6 +33,7 @@ import WaldurSimulator
         501|501|501|reckon|hpc_alloc_a|alice|COMPLETED|1788220800|1789000000|1789003600|3600|00:00:00|cpu=2,mem=2048M|cpu=2
         502|502|502|reckon|hpc_alloc_b|bob|COMPLETED|1788220800|1791600000|1791601800|1800|00:00:00|cpu=4,mem=1024M,gres/gpu=1|cpu=4
         503|503|503|reckon|hpc_alloc_a|carol|COMPLETED|1788220800|1794000000|1794000600|600|00:00:00|cpu=1,mem=512M|cpu=1
+
         """.write(toFile: dump, atomically: true, encoding: .utf8)
         try "#!/bin/sh\ncat '\(dump)'\n".write(toFile: bin + "/sacct", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/sacct")

@@ -186,6 +186,7 @@ import WaldurSimulator
         try """
         JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES
         900|900|900|reckon|hpc_alloc_a|alice|COMPLETED|1792000000|1792000000|1792000600|600|00:00:00|cpu=2,mem=1024M|cpu=2
+
         """.write(toFile: october, atomically: true, encoding: .utf8)
         try h.ingest(october, observedAt: 1_792_001_000)
         let client = try h.client()
