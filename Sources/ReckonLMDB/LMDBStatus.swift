@@ -22,10 +22,21 @@ enum LMDBStatus {
             return .mapFull(path: path, mapSize: mapSize)
         case ENOSPC, EDQUOT:
             return .diskFull(path: path)
+        case EIO where deviceIsFull(path):
+            // LMDB reports a short write (the device filled up mid-commit) as EIO.
+            return .diskFull(path: path)
         case MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID:
             return .corrupt("\(operation) on \(path) failed: \(message(rc))")
         default:
             return .storage(operation: "\(operation) (\(path))", message: message(rc))
         }
+    }
+
+    /// Whether the file system holding `path` has (almost) no space left for an unprivileged
+    /// write: fewer than 64 free blocks.
+    static func deviceIsFull(_ path: String) -> Bool {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return false }
+        return st.f_bavail < 64
     }
 }

@@ -105,10 +105,18 @@ public struct SacctRunner: Sendable {
                 }
             }
         }
-        process.waitUntilExit()
+        if timedOut.isSet {
+            // The child was killed; Foundation may still count it as running while its own
+            // children hold the pipes open, so wait a bounded time rather than forever.
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+        } else {
+            process.waitUntilExit()
+        }
         let stderrText = stderrBox.finish()
         if let consumerError { throw consumerError }
         if timedOut.isSet { throw SacctRunError.timedOut(seconds: timeoutSeconds, stderr: stderrText) }
+        guard !process.isRunning else { throw SacctRunError.timedOut(seconds: timeoutSeconds, stderr: stderrText) }
         switch process.terminationReason {
         case .uncaughtSignal: throw SacctRunError.killed(signal: process.terminationStatus, stderr: stderrText)
         case .exit:

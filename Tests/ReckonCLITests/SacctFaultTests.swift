@@ -37,6 +37,9 @@ import Testing
               fails: true, message: "reckon: error: sacct poll failed: the sacct output is empty: expected a header line", recordsNewWork: false),
         Fault(name: "hangs", script: #"exec sleep 600"#,
               fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false),
+        // A wrapper script: its child keeps the output pipe open after the wrapper is killed.
+        Fault(name: "hangs inside a wrapper", script: #"sleep 600; exit 0"#,
+              fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false),
         Fault(name: "is missing", script: "", fails: true,
               message: "reckon: error: sacct poll failed: sacct not found at /nonexistent/slurm/bin/sacct: set backend_settings.slurm_bin_path to the directory holding sacct",
               recordsNewWork: false, binDir: "/nonexistent/slurm/bin"),

@@ -99,4 +99,16 @@ import Testing
         #expect(try one("1|1|1|c|a|u|COMPLETED|1000|1001|5000|100|01:00:00|cpu=1|cpu=1").runs.first?.suspended == 3_600)
         #expect(try one("1|1|1|c|a|u|COMPLETED|1000|1001|5000|100|120|cpu=1|cpu=1").runs.first?.suspended == 120)
     }
+
+    @Test func overlongNamesAreMalformedRecords() throws {
+        let long = String(repeating: "x", count: 600)
+        let (runs, p) = try SampleFiles.parse(text: Self.header + "\n"
+            + "1|1|1|c|a|u|COMPLETED|1000|1001|1002|1|0|billing=1,cpu=1,\(long)=1|cpu=1\n"
+            + "2|2|2|c|\(long)|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n"
+            + "3|3|3|c|a|u|COMPLETED|1000|1001|1002|1|0|cpu=1|cpu=1\n")
+        #expect(runs.map(\.jobID) == ["3"])
+        #expect(p.malformedCount == 2)
+        #expect(p.malformed.first?.reason == "TRES name \"\(String(repeating: "x", count: 40))…\" is 600 bytes long; reckon accepts at most 64")
+        #expect(p.malformed.last?.reason == "Account is 600 bytes long; reckon accepts at most 128")
+    }
 }
