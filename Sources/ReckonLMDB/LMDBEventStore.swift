@@ -74,9 +74,14 @@ public final class LMDBEventStore: EventStore {
         try environment.enterWrite()
         defer { environment.leaveWrite() }
         while true {
-            switch try withMapLocked({ try writeOnce(body) }) {
+            // Pages are released under the same shared map lock as the write: a reader may
+            // resize the map (adopting another process's growth) and must not race with it.
+            switch try withMapLocked({ () throws -> Attempt<T> in
+                let attempt = try writeOnce(body)
+                if case .done = attempt { environment.releaseMappedPages() }
+                return attempt
+            }) {
             case .done(let result):
-                environment.releaseMappedPages()
                 return result
             case .mapResized: try environment.adoptPersistedMapSize()
             case .mapFull(let size): try environment.grow(afterFullAt: size)
