@@ -76,19 +76,19 @@ import WaldurSimulator
             .init(resourceUUID: W.resourceA, type: "cpu", billingPeriod: "2026-08-01", usage: "1", date: "2026-08-10T00:00:00Z"),
             .init(resourceUUID: W.resourceA, type: "mem", billingPeriod: "2026-08-01", usage: "2", date: "2026-08-11T00:00:00Z"),
         ]
-        // Every list page is answered 600 ms after it arrives. Page 1 arrives at T and is counted
-        // then; the write lands at T + 900 ms, after page 1 was answered (T + 600) and before page 2
-        // is (about T + 1200).
-        let faults = SimulatorFaults(latencyMilliseconds: 600, paths: ["/api/marketplace-component-usages/"])
+        // Every list page is answered 3 s after it arrives. Page 1 arrives at T and is counted
+        // then; the write lands at T + 4.5 s, after page 1 was answered (T + 3 s) and before page 2
+        // is (about T + 6 s): ±1.5 s of margin, enough on a loaded machine.
+        let faults = SimulatorFaults(latencyMilliseconds: 3_000, paths: ["/api/marketplace-component-usages/"])
         try await withClient(seed: seed, pageSize: 1, faults: faults) { h in
             let august = W.period(2026, 8)
             async let listed = h.client.componentUsages(.resource(W.uuid(W.resourceA)), billingPeriod: august)
             var waited = 0
-            while await h.simulator.requestCounts()["GET /api/marketplace-component-usages/"] == nil, waited < 2000 {
+            while await h.simulator.requestCounts()["GET /api/marketplace-component-usages/"] == nil, waited < 10_000 {
                 try await Task.sleep(for: .milliseconds(5))
                 waited += 5
             }
-            try await Task.sleep(for: .milliseconds(900))
+            try await Task.sleep(for: .milliseconds(4_500))
             try await h.client.setUsage(resourceUUID: W.uuid(W.resourceA), usages: [WaldurUsageItem(type: "storage", amount: W.amount("3"))])
             let usages = try await listed
             #expect(usages.map(\.type).sorted() == ["cpu", "mem", "storage"])
