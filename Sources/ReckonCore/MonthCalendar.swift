@@ -27,8 +27,8 @@ public struct MonthCalendar: Sendable {
         self.timeZoneIdentifier = name ?? timeZone.identifier
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = timeZone
-        let first = BillingMonth(year: Self.firstSupportedYear, month: 1)!.ordinal
-        let last = BillingMonth(year: Self.lastSupportedYear, month: 12)!.ordinal + 1
+        let first = Self.firstSupportedYear * 12              // ordinal of January of the first year
+        let last = Self.lastSupportedYear * 12 + 12           // ordinal of the month after the last December
         var edges: [EpochSeconds] = []
         edges.reserveCapacity(last - first + 1)
         for ord in first...last {

@@ -134,10 +134,11 @@ public struct AuditQuery {
                 for t in scan.state.confirmed.keys where t.resource == p { known.insert(t.month) }
                 known.formUnion(scan.intentMonths[p] ?? [])
             }
-            let lo = Swift.max(known.min()!.ordinal, month.ordinal - Self.seriesReach)
-            let hi = Swift.min(known.max()!.ordinal, month.ordinal + Self.seriesReach)
-            if lo > known.min()!.ordinal || hi < known.max()!.ordinal {
-                notes.append("the chart shows \(Self.seriesReach) months either side of \(month); the log knows of \(known.min()!) … \(known.max()!)")
+            let earliest = known.min() ?? month, latest = known.max() ?? month   // `known` holds `month`
+            let lo = Swift.max(earliest.ordinal, month.ordinal - Self.seriesReach)
+            let hi = Swift.min(latest.ordinal, month.ordinal + Self.seriesReach)
+            if lo > earliest.ordinal || hi < latest.ordinal {
+                notes.append("the chart shows \(Self.seriesReach) months either side of \(month); the log knows of \(earliest) … \(latest)")
             }
             var series: [AuditSeriesPoint] = []
             for ord in lo...hi {
