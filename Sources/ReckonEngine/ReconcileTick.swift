@@ -39,6 +39,12 @@ public actor ReconcileTick {
         self.clients = clients
     }
 
+    /// Submissions still waiting for their read-back, from the reconcilers' folded state
+    /// (no pass over the log).
+    public func pendingIntents() -> Int {
+        reconcilers.values.reduce(0) { $0 + $1.state.openIntents.count }
+    }
+
     /// Runs one tick. `dryRun` plans without polling, recording or sending.
     public func run(dryRun: Bool = false, decision: ReconcileDecision.Options? = nil, pollSacct: Bool = true) async -> Result {
         var result = Result()

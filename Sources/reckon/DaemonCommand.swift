@@ -85,7 +85,7 @@ struct ReconcileService: Service {
             let before = (try? setup.ledger.store.read { try $0.eventCount() }) ?? 0
             let result = await setup.tick.run(decision: ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases))
             let after = (try? setup.ledger.store.read { try $0.eventCount() }) ?? before
-            let pending = (try? setup.ledger.store.read { try ReconcileState.replay($0).openIntents.count }) ?? 0
+            let pending = await setup.tick.pendingIntents()
             let now = setup.clock.now()
             metrics.record(result, eventsAppended: after - before, pendingIntents: pending, now: now)
             await health.record(ok: result.ok, at: now)
