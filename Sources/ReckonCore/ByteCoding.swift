@@ -54,7 +54,7 @@ public struct ByteDecodingError: Error, Equatable, Sendable, CustomStringConvert
 /// Reads what ``ByteWriter`` wrote, with bounds checks on every read.
 public struct ByteReader {
     let bytes: UnsafeRawBufferPointer
-    public private(set) var offset: Int = 0
+    public internal(set) var offset: Int = 0
 
     public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 

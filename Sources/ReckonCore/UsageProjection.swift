@@ -46,29 +46,18 @@ public struct UsageProjection: Equatable, Sendable {
         }
     }
 
-    /// Rebuilds the projection from sequence 0 of a store snapshot.
+    /// Rebuilds the projection from sequence 0 of a store snapshot (see ``ProjectionReplay``).
     public static func replay(_ reader: any EventStoreReader, settings: ProjectionSettings,
                               until last: Sequence64? = nil) throws -> (projection: UsageProjection, events: UInt64) {
-        var p = UsageProjection()
+        var fold = ProjectionReplay(settings: settings)
         var n: UInt64 = 0
         try reader.forEachEvent(from: 0) { seq, buf in
             if let last, seq > last { return false }
-            let event: Event
-            do { event = try EventCodec.decode(buf) } catch {
-                throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
-            }
-            var superseded: JobRun?
-            if case .jobRunObserved(let e) = event, let s = e.supersedes {
-                guard case .jobRunObserved(let old)? = try reader.event(at: s) else {
-                    throw EventStoreError.corrupt("event \(seq) supersedes \(s), which is not a job run")
-                }
-                superseded = old.run
-            }
-            p.apply(StoredEvent(sequence: seq, event: event), superseded: superseded, settings: settings)
+            try fold.fold(seq, buf, reader: reader)
             n += 1
             return true
         }
-        return (p, n)
+        return (fold.finish(), n)
     }
 
     /// Reads the persisted projection from the store's tables.

@@ -1,0 +1,187 @@
+/// Sums native usage per (account, user, month, TRES) cell while a log is replayed or a batch is
+/// recorded, without building a `String` or a ``UsageKey`` per contribution.
+///
+/// A replay adds several contributions for each of a million events; hashing a four-string
+/// ``UsageKey`` for every one of them was half of replay's time. Here an owner (account, user)
+/// is interned once from its UTF-8 bytes into a dense number, TRES names into small numbers, and
+/// a cell is one open-addressed slot keyed by `(owner, month ordinal, TRES)` packed into 64 bits.
+/// Addition is exact (`Int128`) and commutative, so the sums do not depend on the order the
+/// contributions arrive in; cells that sum to zero are dropped by ``closedUsage()``, exactly as
+/// the incremental projection drops them.
+public struct UsageAccumulator: Sendable {
+    // Owners: account bytes, a 0, user bytes, in one arena.
+    private var arena: [UInt8] = []
+    private var ownerStart: [Int32] = []
+    private var ownerAccountLength: [Int32] = []
+    private var ownerUserLength: [Int32] = []
+    private var ownerHash: [UInt64] = []
+    /// Open-addressed owner table: owner number + 1, 0 when empty.
+    private var ownerSlots: [Int32] = Array(repeating: 0, count: 1024)
+
+    // TRES: numbers 1…16 are ``EventCodec``'s one-byte codes; other names are numbered from 256.
+    private var tresNames: [String] = []
+    private var tresNumbers: [String: UInt16] = [:]
+
+    // Cells: packed key → index into the amounts.
+    private var cellKeys: [UInt64] = []
+    private var cellAmounts: [Int128] = []
+    private var cellSlots: [Int32] = Array(repeating: 0, count: 4096)
+
+    public init() {}
+
+    /// How many distinct cells were touched (including any that now sum to zero).
+    public var cellCount: Int { cellKeys.count }
+
+    // MARK: owners
+
+    @inline(__always)
+    static func hashBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for x in a { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+        h = (h ^ 0xff) &* 0x100_0000_01b3   // separates ("ab","c") from ("a","bc")
+        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+        return h ^ (h >> 29)
+    }
+
+    /// The number of the owner (account, user) given as UTF-8 bytes, interning it if new.
+    public mutating func owner(account: UnsafeRawBufferPointer, user: UnsafeRawBufferPointer) -> Int32 {
+        let h = Self.hashBytes(account, user)
+        let mask = ownerSlots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = ownerSlots[i]
+            if s == 0 { break }
+            let o = Int(s - 1)
+            if ownerHash[o] == h && ownerMatches(o, account, user) { return Int32(o) }
+            i = (i + 1) & mask
+        }
+        let o = Int32(ownerStart.count)
+        ownerStart.append(Int32(arena.count))
+        ownerAccountLength.append(Int32(account.count))
+        ownerUserLength.append(Int32(user.count))
+        ownerHash.append(h)
+        arena.append(contentsOf: account)
+        arena.append(0)
+        arena.append(contentsOf: user)
+        ownerSlots[i] = o + 1
+        if ownerStart.count * 2 > ownerSlots.count { growOwners() }
+        return o
+    }
+
+    /// The number of the owner (account, user).
+    public mutating func owner(account: String, user: String) -> Int32 {
+        var a = account, u = user
+        return a.withUTF8 { ab in u.withUTF8 { ub in owner(account: UnsafeRawBufferPointer(ab), user: UnsafeRawBufferPointer(ub)) } }
+    }
+
+    private func ownerMatches(_ o: Int, _ account: UnsafeRawBufferPointer, _ user: UnsafeRawBufferPointer) -> Bool {
+        let al = Int(ownerAccountLength[o]), ul = Int(ownerUserLength[o])
+        guard al == account.count, ul == user.count else { return false }
+        var j = Int(ownerStart[o])
+        for x in account { if arena[j] != x { return false }; j += 1 }
+        j += 1
+        for x in user { if arena[j] != x { return false }; j += 1 }
+        return true
+    }
+
+    private mutating func growOwners() {
+        var slots = [Int32](repeating: 0, count: ownerSlots.count * 2)
+        let mask = slots.count - 1
+        for o in 0..<ownerStart.count {
+            var i = Int(truncatingIfNeeded: ownerHash[o]) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = Int32(o + 1)
+        }
+        ownerSlots = slots
+    }
+
+    private func ownerStrings(_ o: Int) -> (account: String, user: String) {
+        let s = Int(ownerStart[o]), al = Int(ownerAccountLength[o]), ul = Int(ownerUserLength[o])
+        let a = String(decoding: arena[s..<s + al], as: UTF8.self)
+        let u = String(decoding: arena[(s + al + 1)..<(s + al + 1 + ul)], as: UTF8.self)
+        return (a, u)
+    }
+
+    // MARK: TRES
+
+    /// The number of a TRES name: its codec code when it has one, else a number from 256 up.
+    public mutating func tres(_ name: String) -> UInt16 {
+        let code = EventCodec.tresCode(name)
+        if code != 0 { return UInt16(code) }
+        if let n = tresNumbers[name] { return n }
+        let n = UInt16(truncatingIfNeeded: 256 + tresNames.count)
+        tresNames.append(name)
+        tresNumbers[name] = n
+        return n
+    }
+
+    private func tresName(_ n: UInt16) -> String {
+        if n >= 1 && Int(n) <= EventCodec.wellKnownTRES.count { return EventCodec.wellKnownTRES[Int(n) - 1] }
+        return tresNames[Int(n) - 256]
+    }
+
+    // MARK: cells
+
+    /// Adds `amount` to the cell (owner, month, TRES).
+    @inline(__always)
+    public mutating func add(owner: Int32, monthOrdinal: Int, tres: UInt16, _ amount: Int128) {
+        let key = UInt64(UInt32(bitPattern: owner)) << 32 | UInt64(UInt16(truncatingIfNeeded: monthOrdinal)) << 16 | UInt64(tres)
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        let mask = cellSlots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = cellSlots[i]
+            if s == 0 { break }
+            let c = Int(s - 1)
+            if cellKeys[c] == key { cellAmounts[c] += amount; return }
+            i = (i + 1) & mask
+        }
+        cellSlots[i] = Int32(cellKeys.count + 1)
+        cellKeys.append(key)
+        cellAmounts.append(amount)
+        if cellKeys.count * 2 > cellSlots.count { growCells() }
+    }
+
+    private mutating func growCells() {
+        var slots = [Int32](repeating: 0, count: cellSlots.count * 2)
+        let mask = slots.count - 1
+        for (c, key) in cellKeys.enumerated() {
+            var h = key &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = Int32(c + 1)
+        }
+        cellSlots = slots
+    }
+
+    /// Adds every contribution of a finished run (sign +1) or takes it away (sign −1).
+    public mutating func add(_ run: JobRun, sign: Int128, settings: ProjectionSettings) {
+        var o: Int32 = -1
+        UsageContribution.forEachMonthAndTRES(of: run, observedUntil: nil, settings: settings) { month, name, v in
+            if o < 0 { o = owner(account: run.account, user: run.user) }
+            add(owner: o, monthOrdinal: month.ordinal, tres: tres(name), sign * v)
+        }
+    }
+
+    /// Visits every cell whose sum is not zero, with its key.
+    public func forEachCell(_ body: (UsageKey, Int128) throws -> Void) rethrows {
+        var names: [Int32: (String, String)] = [:]
+        for (c, key) in cellKeys.enumerated() where cellAmounts[c] != 0 {
+            let o = Int32(truncatingIfNeeded: key >> 32)
+            let who: (String, String)
+            if let w = names[o] { who = w } else { who = ownerStrings(Int(o)); names[o] = who }
+            guard let month = BillingMonth(ordinal: Int((key >> 16) & 0xffff)) else { continue }
+            try body(UsageKey(month: month, account: who.0, user: who.1, tres: tresName(UInt16(key & 0xffff))), cellAmounts[c])
+        }
+    }
+
+    /// The non-zero cells as the projection's `closed` table.
+    public func closedUsage() -> [UsageKey: Int128] {
+        var out: [UsageKey: Int128] = [:]
+        out.reserveCapacity(cellKeys.count)
+        forEachCell { k, v in out[k] = v }
+        return out
+    }
+}
