@@ -8,6 +8,14 @@ public struct ByteWriter: Sendable {
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
+    /// Empties the buffer, keeping its capacity (for a writer reused line after line).
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
+    /// Overwrites one byte already written.
+    public mutating func patch(at index: Int, _ v: UInt8) { bytes[index] = v }
+
+    public var count: Int { bytes.count }
+
     public mutating func u32BE(_ v: UInt32) {
         bytes.append(UInt8(v >> 24)); bytes.append(UInt8(truncatingIfNeeded: v >> 16))
         bytes.append(UInt8(truncatingIfNeeded: v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v))
@@ -42,6 +50,7 @@ public struct ByteWriter: Sendable {
     }
 
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    public mutating func raw(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
 }
 
 /// Why bytes could not be decoded: truncated or malformed data, or data written by a newer reckon.

@@ -56,17 +56,45 @@ public enum EventCodec {
                                             "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "SUSPENDED", "BOOT_FAIL", "DEADLINE",
                                             "RESIZING", "REVOKED", "REQUEUE_HOLD", "REQUEUE_FED", "SPECIAL_EXIT"]
 
-    static func encodeState(_ state: String, into w: inout ByteWriter) {
-        let word = state.prefix { $0 != " " }
-        if let i = wellKnownStates.firstIndex(where: { $0 == word }) {
-            if word.count == state.count { w.u8(UInt8(i + 1)) } else {
-                w.u8(UInt8(i + 1) | 0x80)
-                w.string(String(state.dropFirst(word.count)))
-            }
-        } else {
-            w.u8(0)
-            w.string(state)
+    /// The one-byte code of a state word (1…18), 0 when it is not well known. Compares UTF-8
+    /// bytes: this runs for every recorded run.
+    static func stateCode(_ word: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        for (i, known) in wellKnownStateBytes.enumerated() where known.count == word.count {
+            if known.withUnsafeBufferPointer({ k in memoryEqual(k, word) }) { return UInt8(i + 1) }
         }
+        return 0
+    }
+
+    static let wellKnownStateBytes: [[UInt8]] = wellKnownStates.map { Array($0.utf8) }
+
+    @inline(__always)
+    static func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = 0
+        while i < a.count { if a[i] != b[i] { return false }; i += 1 }
+        return true
+    }
+
+    static func encodeState(_ state: String, into w: inout ByteWriter) {
+        var s = state
+        s.withUTF8 { encodeState(utf8: $0, into: &w) }
+    }
+
+    /// ``encodeState(_:into:)`` of a state's UTF-8 bytes.
+    public static func encodeState(utf8 all: UnsafeBufferPointer<UInt8>, into w: inout ByteWriter) {
+            var n = 0
+            while n < all.count && all[n] != 32 { n += 1 }   // the first word, up to a space
+            let code = stateCode(UnsafeBufferPointer(rebasing: all[0..<n]))
+            if code == 0 {
+                w.u8(0)
+                w.varint(UInt64(all.count)); w.raw(all)
+            } else if n == all.count {
+                w.u8(code)
+            } else {
+                w.u8(code | 0x80)
+                let rest = UnsafeBufferPointer(rebasing: all[n...])
+                w.varint(UInt64(rest.count)); w.raw(rest)
+            }
     }
 
     static func decodeState(_ r: inout ByteReader) throws(ByteDecodingError) -> String {
@@ -128,6 +156,66 @@ public enum EventCodec {
         w.zigzag(r.suspended)
         if let t = r.allocTRES { encodeTRES(t, into: &w) }
         if let t = r.reqTRES, !sameTRES { encodeTRES(t, into: &w) }
+    }
+
+    static let wellKnownTRESBytes: [[UInt8]] = wellKnownTRES.map { Array($0.utf8) }
+
+    /// ``tresCode(_:)`` of a name's UTF-8 bytes.
+    static func tresCode(bytes b: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        for (i, known) in wellKnownTRESBytes.enumerated() where known.count == b.count {
+            if known.withUnsafeBufferPointer({ memoryEqual($0, b) }) { return UInt8(i + 1) }
+        }
+        return 0
+    }
+
+    /// Writes what `encodeTRES(TRESQuantities.parseASCII(text))` writes, straight from sacct's
+    /// ASCII TRES text, or returns false (the writer may then hold a partial list) when the
+    /// text is anything but a list in sacct's usual form: at most 16 items, no name twice, none
+    /// longer than `maxNameBytes`, every amount readable. Items are put in name order, as the
+    /// parsed value holds them (sacct prints `gres/gpu:a100=2,gres/gpu=2`).
+    public static func encodeTRES(ascii text: UnsafeBufferPointer<UInt8>, maxNameBytes: Int, into w: inout ByteWriter) -> Bool {
+        guard let base = text.baseAddress, !text.isEmpty else { w.u8(0); return true }
+        return withUnsafeTemporaryAllocation(of: (start: Int, count: Int, amount: Int64).self, capacity: 16) { items -> Bool in
+            var count = 0
+            var i = 0
+            let n = text.count
+            while i < n {
+                var end = i
+                var eq = -1
+                while end < n && base[end] != 44 {   // ','
+                    let b = base[end]
+                    if b >= 0x80 { return false }
+                    if b == 61 && eq < 0 { eq = end }   // '='
+                    end += 1
+                }
+                if end > i {   // empty items are skipped, as the parser does
+                    guard eq > i, eq - i <= maxNameBytes, count < 16 else { return false }
+                    let name = UnsafeBufferPointer(start: base + i, count: eq - i)
+                    guard let amount = TRESQuantities.parseAmount(bytes: UnsafeBufferPointer(start: base + eq + 1, count: end - eq - 1),
+                                                                   memoryLike: TRESQuantities.isMemoryLike(name)) else { return false }
+                    // insertion in name order; a name seen twice is the general reader's case
+                    var k = count
+                    while k > 0 {
+                        let prev = UnsafeBufferPointer(start: base + items[k - 1].start, count: items[k - 1].count)
+                        if prev.lexicographicallyPrecedes(name) { break }
+                        if memoryEqual(prev, name) { return false }
+                        items[k] = items[k - 1]
+                        k -= 1
+                    }
+                    items[k] = (i, eq - i, amount)
+                    count += 1
+                }
+                i = end + 1
+            }
+            w.u8(UInt8(count))
+            for k in 0..<count {
+                let name = UnsafeBufferPointer(start: base + items[k].start, count: items[k].count)
+                let code = tresCode(bytes: name)
+                if code != 0 { w.u8(code) } else { w.u8(0); w.varint(UInt64(name.count)); w.raw(name) }
+                w.zigzag(items[k].amount)
+            }
+            return true
+        }
     }
 
     static func encodeTRES(_ t: TRESQuantities, into w: inout ByteWriter) {

@@ -17,16 +17,40 @@ public struct JobRunRecorder {
         public init() {}
     }
 
-    /// A run with the encoding of its first version (`supersedes` nil), made ahead of the
-    /// write transaction — by ``IngestService`` on its parsing thread — so that the transaction
-    /// appends ready bytes for a run it has not seen and compares bytes for one it has.
+    /// A run made ready for the write transaction — by ``IngestService`` on its parsing thread —
+    /// as bytes: the encoding of its first version (`supersedes` nil) and its run-index key. The
+    /// transaction appends the ready bytes for a run it has not seen, compares bytes for one it
+    /// has, and reads the usage of a finished run from the bytes too; the `JobRun` is decoded
+    /// again only in the rare cases that need it (a changed or a running run).
     public struct PreparedRun: Sendable {
-        public let run: JobRun
         public let firstVersion: [UInt8]
+        public let key: [UInt8]
+        public let cluster: String
+
+        /// Bytes made elsewhere (the sacct parser's fast path writes them straight from a line);
+        /// they must be exactly what ``init(_:)`` makes of the same run.
+        public init(firstVersion: [UInt8], key: [UInt8], cluster: String) {
+            self.firstVersion = firstVersion
+            self.key = key
+            self.cluster = cluster
+        }
 
         public init(_ run: JobRun) {
-            self.run = run
             firstVersion = EventCodec.encode(.jobRunObserved(JobRunObserved(run: run, supersedes: nil)))
+            key = run.identity.keyBytes
+            cluster = run.identity.cluster
+        }
+
+        /// The run, decoded from its own encoding.
+        func run() throws -> JobRun {
+            do {
+                guard case .jobRunObserved(let e) = try EventCodec.decode(firstVersion) else {
+                    throw EventStoreError.corrupt("a prepared run is not a job run")
+                }
+                return e.run
+            } catch let e as ByteDecodingError {
+                throw EventStoreError.corrupt("a prepared run does not decode: \(e)")
+            }
         }
     }
 
@@ -38,48 +62,57 @@ public struct JobRunRecorder {
     /// Records prepared runs inside the caller's write transaction.
     public func record(prepared runs: [PreparedRun], in writer: any EventStoreWriter) throws -> BatchResult {
         var result = BatchResult()
-        var delta = UsageDelta()
+        var delta = UsageAccumulator()
         for prepared in runs {
-            let run = prepared.run
-            let key = run.identity.keyBytes
-            var supersedes: Sequence64?
-            var previous: JobRun?
+            let key = prepared.key
             if let seqBytes = try writer.value(in: .runs, key: key) {
                 guard let seq = StoreBytes.u64(seqBytes), let oldBytes = try writer.eventBytes(at: seq) else {
-                    throw EventStoreError.corrupt("run index entry for \(run.identity) points at no job run")
+                    throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
-                // Equal encodings are equal facts: no need to decode the stored version.
+                // Equal encodings are equal facts: no need to decode either version.
                 if Self.sameRun(oldBytes, prepared.firstVersion) { result.unchanged += 1; continue }
                 let decoded: Event
                 do { decoded = try EventCodec.decode(oldBytes) } catch {
                     throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
                 }
                 guard case .jobRunObserved(let old) = decoded else {
-                    throw EventStoreError.corrupt("run index entry for \(run.identity) points at no job run")
+                    throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
+                let run = try prepared.run()
                 if old.run == run { result.unchanged += 1; continue }
-                supersedes = seq
-                previous = old.run
-            }
-            let seq = supersedes == nil ? try writer.append(prepared.firstVersion)
-                                        : try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: supersedes)))
-            try writer.put(StoreBytes.u64(seq), in: .runs, key: key)
-            result.newVersions += 1
-            if let old = previous {
-                if old.end != nil {
-                    delta.add(old, sign: -1, settings: settings)
-                } else if old.start != nil {
+                let newSeq = try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: seq)))
+                try writer.put(StoreBytes.u64(newSeq), in: .runs, key: key)
+                result.newVersions += 1
+                if old.run.end != nil {
+                    delta.add(old.run, sign: -1, settings: settings)
+                } else if old.run.start != nil {
                     try writer.delete(in: .openRuns, key: key)
                 }
+                try addNew(run, seq: newSeq, key: key, to: &delta, writer: writer)
+                continue
             }
-            if run.end != nil {
-                delta.add(run, sign: 1, settings: settings)
-            } else if run.start != nil {
-                try writer.put(StoreBytes.u64(seq), in: .openRuns, key: key)
-            }
+            let seq = try writer.append(prepared.firstVersion)
+            try writer.put(StoreBytes.u64(seq), in: .runs, key: key)
+            result.newVersions += 1
+            let handled = prepared.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings) }
+            if !handled { try addNew(try prepared.run(), seq: seq, key: key, to: &delta, writer: writer) }
         }
-        try delta.apply(to: writer)
+        try delta.forEachCellKeyBytes { kb, amount in
+            let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
+            let n = current + amount
+            if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
+        }
         return result
+    }
+
+    /// The new version's part: its usage when it has ended, else its place in the open-run set.
+    private func addNew(_ run: JobRun, seq: Sequence64, key: [UInt8], to delta: inout UsageAccumulator,
+                        writer: any EventStoreWriter) throws {
+        if run.end != nil {
+            delta.add(run, sign: 1, settings: settings)
+        } else if run.start != nil {
+            try writer.put(StoreBytes.u64(seq), in: .openRuns, key: key)
+        }
     }
 
     /// Whether two encoded events are job-run versions (kind 1, version 1) with byte-equal runs,
@@ -93,50 +126,6 @@ public struct JobRunRecorder {
         }
         guard let i = runStart(a), let j = runStart(b), a.count - i == b.count - j else { return false }
         return a[i...].elementsEqual(b[j...])
-    }
-
-    /// The usage changes of one batch, summed per (account, user), then per (month, TRES) in a
-    /// short list: one hash per run instead of one per (month, TRES) cell.
-    struct UsageDelta {
-        struct Owner: Hashable { let account: String; let user: String }
-        struct Cell { let month: BillingMonth; let tres: String; var amount: Int128 }
-        private var index: [Owner: Int] = [:]
-        private var owners: [Owner] = []
-        private var cells: [[Cell]] = []
-
-        mutating func add(_ run: JobRun, sign: Int128, settings: ProjectionSettings) {
-            var slot = -1
-            UsageContribution.forEachMonthAndTRES(of: run, observedUntil: nil, settings: settings) { month, tres, v in
-                if slot < 0 {
-                    let owner = Owner(account: run.account, user: run.user)
-                    if let s = index[owner] { slot = s } else {
-                        slot = owners.count
-                        index[owner] = slot
-                        owners.append(owner)
-                        cells.append([])
-                    }
-                }
-                var k = 0
-                let n = cells[slot].count
-                while k < n {
-                    if cells[slot][k].month == month && cells[slot][k].tres == tres { break }
-                    k += 1
-                }
-                if k < n { cells[slot][k].amount += sign * v } else { cells[slot].append(Cell(month: month, tres: tres, amount: sign * v)) }
-            }
-        }
-
-        /// Adds the changes to the persisted usage table.
-        func apply(to writer: any EventStoreWriter) throws {
-            for (slot, owner) in owners.enumerated() {
-                for c in cells[slot] where c.amount != 0 {
-                    let kb = UsageKey(month: c.month, account: owner.account, user: owner.user, tres: c.tres).bytes
-                    let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
-                    let n = current + c.amount
-                    if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
-                }
-            }
-        }
     }
 
     /// Appends the record of one observation and advances the cluster's observation mark.

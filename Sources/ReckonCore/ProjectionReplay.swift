@@ -18,7 +18,7 @@ struct ProjectionReplay {
     init(settings: ProjectionSettings) { self.settings = settings }
 
     mutating func fold(_ seq: Sequence64, _ buf: UnsafeRawBufferPointer, reader: any EventStoreReader) throws {
-        if foldFinishedRun(buf) { return }
+        if usage.addFinishedFirstVersion(buf, settings: settings) { return }
         let event: Event
         do { event = try EventCodec.decode(buf) } catch {
             throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
@@ -51,51 +51,6 @@ struct ProjectionReplay {
         p.open = open
         p.observedUntil = observedUntil
         return p
-    }
-
-    /// Folds a first version (no `supersedes`) of a run with a start and an end whose TRES are
-    /// all well-known names, each once; returns false, having changed nothing, for anything else.
-    mutating func foldFinishedRun(_ buf: UnsafeRawBufferPointer) -> Bool {
-        var r = ByteReader(buf)
-        guard let kind = r.peekU8(), kind == EventCodec.Kind.jobRunObserved.rawValue else { return false }
-        r.skip(1)
-        guard r.next() == 1, r.next() == 0 else { return false }   // version 1, supersedes nothing
-        switch r.next() {
-        case 1: guard r.skipString(), r.skipVarint() else { return false }
-        case 2: guard r.skipString(), r.skipVarint(), r.skipVarint() else { return false }
-        case 3: guard r.skipString(), r.skipString(), r.skipVarint() else { return false }
-        default: return false
-        }
-        guard r.skipString(), let account = r.stringBytes(), let user = r.stringBytes() else { return false }
-        guard let state = r.next() else { return false }
-        if state == 0 || state & 0x80 != 0 { guard r.skipString() else { return false } }
-        guard let submit = r.zigzagOrNil(), let flags = r.next(), flags & 3 == 3,
-              let toStart = r.zigzagOrNil(), let toEnd = r.zigzagOrNil(), let suspended = r.zigzagOrNil() else { return false }
-        let (start, o1) = submit.addingReportingOverflow(toStart)
-        let (end, o2) = start.addingReportingOverflow(toEnd)
-        guard !o1, !o2 else { return false }
-        var alloc: UnsafeRawBufferPointer?
-        var req: UnsafeRawBufferPointer?
-        if flags & 4 != 0 { guard let l = r.wellKnownTRESList() else { return false }; alloc = l }
-        if flags & 8 != 0 {
-            if flags & 16 != 0 { req = alloc } else { guard let l = r.wellKnownTRESList() else { return false }; req = l }
-        }
-        guard r.isAtEnd else { return false }
-        guard let list = settings.tresSource == .alloc ? alloc : req, end > start else { return true }
-        var owner: Int32 = -1
-        settings.calendar.forEachMonth(overlapping: start, end) { month, part in
-            let secs = ActiveTime.seconds(start: start, end: end, suspended: suspended, within: part.start, part.end)
-            guard secs > 0 else { return }
-            var t = ByteReader(list)
-            guard let n = t.varintOrNil() else { return }
-            for _ in 0..<n {
-                guard let code = t.next(), let amount = t.zigzagOrNil() else { return }
-                guard amount != 0 else { continue }
-                if owner < 0 { owner = usage.owner(account: account, user: user) }
-                usage.add(owner: owner, monthOrdinal: month.ordinal, tres: UInt16(code), Int128(amount) * Int128(secs))
-            }
-        }
-        return true
     }
 }
 

@@ -177,11 +177,79 @@ public struct UsageAccumulator: Sendable {
         }
     }
 
+    /// Visits every cell whose sum is not zero with its ``UsageKey/bytes`` (built straight from
+    /// the interned bytes), for writing into the store's usage table.
+    public func forEachCellKeyBytes(_ body: ([UInt8], Int128) throws -> Void) rethrows {
+        var key: [UInt8] = []
+        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
+            let o = Int(truncatingIfNeeded: packed >> 32)
+            let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
+            key.removeAll(keepingCapacity: true)
+            key.append(UInt8(m >> 24)); key.append(UInt8(truncatingIfNeeded: m >> 16))
+            key.append(UInt8(truncatingIfNeeded: m >> 8)); key.append(UInt8(truncatingIfNeeded: m))
+            let s = Int(ownerStart[o])
+            key.append(contentsOf: arena[s..<(s + Int(ownerAccountLength[o]) + 1 + Int(ownerUserLength[o]))])   // account 0 user
+            key.append(0)
+            key.append(contentsOf: tresName(UInt16(packed & 0xffff)).utf8)
+            try body(key, cellAmounts[c])
+        }
+    }
+
     /// The non-zero cells as the projection's `closed` table.
     public func closedUsage() -> [UsageKey: Int128] {
         var out: [UsageKey: Int128] = [:]
         out.reserveCapacity(cellKeys.count)
         forEachCell { k, v in out[k] = v }
         return out
+    }
+}
+
+extension UsageAccumulator {
+    /// Adds the usage of an encoded event, read straight from its bytes, when it is the first
+    /// version (no `supersedes`) of a run with a start and an end whose TRES are all well-known
+    /// names, each once (nearly every run); returns false, having changed nothing, for anything
+    /// else, which the caller decodes and adds with ``add(_:sign:settings:)`` — the same
+    /// arithmetic (``ActiveTime``, the calendar's month split, amount × seconds).
+    public mutating func addFinishedFirstVersion(_ buf: UnsafeRawBufferPointer, settings: ProjectionSettings) -> Bool {
+        var r = ByteReader(buf)
+        guard let kind = r.peekU8(), kind == EventCodec.Kind.jobRunObserved.rawValue else { return false }
+        r.skip(1)
+        guard r.next() == 1, r.next() == 0 else { return false }   // version 1, supersedes nothing
+        switch r.next() {
+        case 1: guard r.skipString(), r.skipVarint() else { return false }
+        case 2: guard r.skipString(), r.skipVarint(), r.skipVarint() else { return false }
+        case 3: guard r.skipString(), r.skipString(), r.skipVarint() else { return false }
+        default: return false
+        }
+        guard r.skipString(), let account = r.stringBytes(), let user = r.stringBytes() else { return false }
+        guard let state = r.next() else { return false }
+        if state == 0 || state & 0x80 != 0 { guard r.skipString() else { return false } }
+        guard let submit = r.zigzagOrNil(), let flags = r.next(), flags & 3 == 3,
+              let toStart = r.zigzagOrNil(), let toEnd = r.zigzagOrNil(), let suspended = r.zigzagOrNil() else { return false }
+        let (start, o1) = submit.addingReportingOverflow(toStart)
+        let (end, o2) = start.addingReportingOverflow(toEnd)
+        guard !o1, !o2 else { return false }
+        var alloc: UnsafeRawBufferPointer?
+        var req: UnsafeRawBufferPointer?
+        if flags & 4 != 0 { guard let l = r.wellKnownTRESList() else { return false }; alloc = l }
+        if flags & 8 != 0 {
+            if flags & 16 != 0 { req = alloc } else { guard let l = r.wellKnownTRESList() else { return false }; req = l }
+        }
+        guard r.isAtEnd else { return false }
+        guard let list = settings.tresSource == .alloc ? alloc : req, end > start else { return true }
+        var who: Int32 = -1
+        settings.calendar.forEachMonth(overlapping: start, end) { month, part in
+            let secs = ActiveTime.seconds(start: start, end: end, suspended: suspended, within: part.start, part.end)
+            guard secs > 0 else { return }
+            var t = ByteReader(list)
+            guard let n = t.varintOrNil() else { return }
+            for _ in 0..<n {
+                guard let code = t.next(), let amount = t.zigzagOrNil() else { return }
+                guard amount != 0 else { continue }
+                if who < 0 { who = owner(account: account, user: user) }
+                add(owner: who, monthOrdinal: month.ordinal, tres: UInt16(code), Int128(amount) * Int128(secs))
+            }
+        }
+        return true
     }
 }

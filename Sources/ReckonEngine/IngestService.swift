@@ -92,13 +92,19 @@ public struct IngestService {
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
-            var pending: [JobRun] = []
-            try parser.consume(chunk) { pending.append($0) }
+            var pending = pendingRuns
+            pendingRuns = []
+            pending.removeAll(keepingCapacity: true)
+            try parser.consumePrepared(chunk) { pending.append($0) }   // encoded here, on the parsing thread
             for run in pending { try add(run) }
+            pendingRuns = pending
         }
 
-        mutating func add(_ run: JobRun) throws {
-            let c = run.identity.cluster
+        /// Reused between chunks (the parser cannot call `add` while it is itself being mutated).
+        var pendingRuns: [JobRunRecorder.PreparedRun] = []
+
+        mutating func add(_ run: JobRunRecorder.PreparedRun) throws {
+            let c = run.cluster
             if c == lastCluster {
                 lastClusterCount += 1
             } else {
@@ -106,7 +112,7 @@ public struct IngestService {
                 lastCluster = c
                 lastClusterCount = 1
             }
-            batch.append(JobRunRecorder.PreparedRun(run))   // encoded here, on the parsing thread
+            batch.append(run)
             if batch.count >= service.batchSize { try flush() }
         }
 
@@ -131,8 +137,8 @@ public struct IngestService {
         }
 
         mutating func finish(source: SacctObservation.Source, observedAt: EpochSeconds, warnings: [String]) throws -> Outcome {
-            var pending: [JobRun] = []
-            try parser.finish { pending.append($0) }
+            var pending: [JobRunRecorder.PreparedRun] = []
+            try parser.finishPrepared { pending.append($0) }
             for run in pending { try add(run) }
             try flush()
             countCluster()
@@ -206,8 +212,8 @@ final class BatchWriter: @unchecked Sendable {
     static func record(_ runs: [JobRunRecorder.PreparedRun], ledger: Ledger) throws -> [(String, JobRunRecorder.BatchResult)] {
         let recorder = ledger.recorder
         return try ledger.store.write { w in
-            guard let first = runs.first?.run.identity.cluster else { return [] }
-            if runs.allSatisfy({ $0.run.identity.cluster == first }) {
+            guard let first = runs.first?.cluster else { return [] }
+            if runs.allSatisfy({ $0.cluster == first }) {
                 let result = [(first, try recorder.record(prepared: runs, in: w))]
                 FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
                 return result
@@ -215,7 +221,7 @@ final class BatchWriter: @unchecked Sendable {
             var order: [String] = []
             var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
             for r in runs {
-                let c = r.run.identity.cluster
+                let c = r.cluster
                 if byCluster[c] == nil { order.append(c) }
                 byCluster[c, default: []].append(r)
             }

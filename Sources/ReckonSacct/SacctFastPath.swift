@@ -30,6 +30,37 @@ struct SacctFastPath {
     /// The outcome for one physical line (without its newline), or nil to use the general path.
     /// Only `.run` and `.step` are ever returned.
     mutating func outcome(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> SacctRecordParser.Outcome? {
+        guard let base = split(line, parser: parser) else { return nil }
+        return starts.withUnsafeBufferPointer { s in
+            ends.withUnsafeBufferPointer { e in
+                FieldReader(base: base, starts: s, ends: e).run(parser)
+            }
+        }
+    }
+
+    /// What ``prepared(_:parser:)`` gives: a run ready for the recorder, or a step to skip.
+    enum Prepared {
+        case run(JobRunRecorder.PreparedRun)
+        case step
+    }
+
+    /// The line transcoded straight into the recorder's bytes — the event of the run's first
+    /// version and its run-index key — without building a ``JobRun``: exactly the bytes
+    /// `PreparedRun(outcome's run)` would hold, or nil when the line needs ``outcome(_:parser:)``
+    /// or the general path (including TRES lists sacct did not print sorted).
+    mutating func prepared(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> Prepared? {
+        guard let base = split(line, parser: parser) else { return nil }
+        return starts.withUnsafeBufferPointer { s in
+            ends.withUnsafeBufferPointer { e in
+                FieldReader(base: base, starts: s, ends: e).prepared(parser, scratch: &scratch)
+            }
+        }
+    }
+
+    private var scratch = TRESScratch()
+
+    /// Splits a plain ASCII line into the header's fields; nil for anything else.
+    private mutating func split(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> UnsafePointer<UInt8>? {
         var n = line.count
         guard n > 0, let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         if base[n - 1] == 13 { n -= 1 }   // the assembler drops one trailing CR
@@ -55,12 +86,14 @@ struct SacctFastPath {
         let h = parser.header.count
         if starts.count == h + 1, starts[h] == ends[h] { starts.removeLast(); ends.removeLast() }   // `-p`
         guard starts.count == h else { return nil }
-        return starts.withUnsafeBufferPointer { s in
-            ends.withUnsafeBufferPointer { e in
-                FieldReader(base: base, starts: s, ends: e).run(parser)
-            }
-        }
+        return base
     }
+}
+
+/// Reusable buffers for transcoding the two TRES lists of a line.
+struct TRESScratch {
+    var alloc = ByteWriter(capacity: 64)
+    var req = ByteWriter(capacity: 64)
 }
 
 /// Reads typed values from the fields of one ASCII line.
@@ -168,31 +201,34 @@ private struct FieldReader {
         return nums.0 * 86_400 + h * 3_600 + m * 60 + s
     }
 
-    func run(_ p: SacctRecordParser) -> SacctRecordParser.Outcome? {
+    /// Everything a plain record holds, as numbers and byte ranges: what both ``run(_:)`` and
+    /// ``prepared(_:scratch:)`` build from, so they cannot read a line differently.
+    struct Scan {
+        var raw: (Int, Int), display: (Int, Int)
+        var cluster: (Int, Int)?   // nil: the parser's default cluster
+        var account: (Int, Int), accountHasUpper: Bool
+        var user: (Int, Int)
+        var state: (Int, Int)?
+        var submit: Int64, start: Int64?, end: Int64?, suspended: Int64
+        var dbIndex: UInt64, jobIDRaw: UInt64   // dbIndex > 0: that identity; else (cluster, JobIDRaw, Submit)
+        var alloc: (Int, Int)?, req: (Int, Int)?
+    }
+
+    enum Scanned { case scan(Scan), step }
+
+    func scan(_ p: SacctRecordParser) -> Scanned? {
         let raw = p.iJobIDRaw.map(trimmed) ?? (0, 0)
         let display = p.iJobID.map(trimmed) ?? raw
         if contains(raw, 46) || contains(display, 46) { return .step }
         guard raw.0 != raw.1 || display.0 != display.1 else { return nil }
 
-        var cluster = p.defaultCluster
-        if let i = p.iCluster { let c = trimmed(i); if c.0 != c.1 { cluster = string(c) } }
+        var cluster: (Int, Int)?
+        if let i = p.iCluster { let c = trimmed(i); if c.0 != c.1 { cluster = c } }
 
         let a = trimmed(p.iAccount)
         guard a.0 != a.1 else { return nil }
         var upper = false
         for k in a.0..<a.1 where base[k] &- 65 < 26 { upper = true; break }
-        let account: String
-        if upper {
-            account = String(unsafeUninitializedCapacity: a.1 - a.0) { buf in
-                for k in 0..<(a.1 - a.0) {
-                    let b = base[a.0 + k]
-                    buf[k] = b &- 65 < 26 ? b + 32 : b
-                }
-                return a.1 - a.0
-            }
-        } else {
-            account = string(a)
-        }
         let u = trimmed(p.iUser)
         guard u.0 != u.1 else { return nil }
 
@@ -231,7 +267,6 @@ private struct FieldReader {
             }
         }
 
-        let identity: JobRunIdentity
         var db: UInt64 = 0
         if let i = p.iDBIndex {
             let r = trimmed(i)
@@ -247,36 +282,116 @@ private struct FieldReader {
                 }
             }
         }
-        if db > 0 {
-            identity = .dbIndex(cluster: cluster, index: db)
-        } else if let id = digits(raw) {
-            guard p.iSubmit != nil else { return nil }
-            identity = .jobIDRaw(cluster: cluster, id: id, submit: submit)
-        } else {
-            return nil
+        var rawID: UInt64 = 0
+        if db == 0 {
+            guard let id = digits(raw), p.iSubmit != nil else { return nil }
+            rawID = id
         }
+        return .scan(Scan(raw: raw, display: display, cluster: cluster, account: a, accountHasUpper: upper, user: u,
+                          state: p.iState.map(trimmed), submit: submit, start: start, end: end, suspended: suspended,
+                          dbIndex: db, jobIDRaw: rawID, alloc: p.iAllocTRES.map(trimmed), req: p.iReqTRES.map(trimmed)))
+    }
 
+    func run(_ p: SacctRecordParser) -> SacctRecordParser.Outcome? {
+        guard let scanned = scan(p) else { return nil }
+        guard case .scan(let sc) = scanned else { return .step }
+        let cluster = sc.cluster.map(string) ?? p.defaultCluster
+        let a = sc.account
+        let account: String
+        if sc.accountHasUpper {
+            account = String(unsafeUninitializedCapacity: a.1 - a.0) { buf in
+                for k in 0..<(a.1 - a.0) {
+                    let b = base[a.0 + k]
+                    buf[k] = b &- 65 < 26 ? b + 32 : b
+                }
+                return a.1 - a.0
+            }
+        } else {
+            account = string(a)
+        }
+        let identity: JobRunIdentity = sc.dbIndex > 0 ? .dbIndex(cluster: cluster, index: sc.dbIndex)
+                                                     : .jobIDRaw(cluster: cluster, id: sc.jobIDRaw, submit: sc.submit)
         var alloc: TRESQuantities?
         var req: TRESQuantities?
-        var allocRange = (0, -1)
-        if let i = p.iAllocTRES {
-            let r = trimmed(i)
+        if let r = sc.alloc {
             guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
             alloc = t
-            allocRange = r
         }
-        if let i = p.iReqTRES {
-            let r = trimmed(i)
-            if let a = alloc, r.1 - r.0 == allocRange.1 - allocRange.0, memcmp(base + r.0, base + allocRange.0, r.1 - r.0) == 0 {
+        if let r = sc.req {
+            if let a = alloc, let ar = sc.alloc, r.1 - r.0 == ar.1 - ar.0, memcmp(base + r.0, base + ar.0, r.1 - r.0) == 0 {
                 req = a   // the same text (most jobs): the same value, sharing storage
             } else {
                 guard let t = TRESQuantities.parseASCII(UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0)) else { return nil }
                 req = t
             }
         }
-        let state = p.iState.map { string(trimmed($0)) } ?? ""
-        let jobID = display.0 != display.1 ? string(display) : string(raw)
-        return .run(JobRun(identity: identity, jobID: jobID, account: account, user: string(u), state: state,
-                           submit: submit, start: start, end: end, suspended: suspended, allocTRES: alloc, reqTRES: req))
+        let state = sc.state.map(string) ?? ""
+        let jobID = sc.display.0 != sc.display.1 ? string(sc.display) : string(sc.raw)
+        return .run(JobRun(identity: identity, jobID: jobID, account: account, user: string(sc.user), state: state,
+                           submit: sc.submit, start: sc.start, end: sc.end, suspended: sc.suspended, allocTRES: alloc, reqTRES: req))
+    }
+
+    @inline(__always)
+    func bytes(_ r: (Int, Int)) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0) }
+
+    /// ``run(_:)``'s run as the recorder's bytes, written directly (see ``SacctFastPath/prepared(_:parser:)``).
+    func prepared(_ p: SacctRecordParser, scratch: inout TRESScratch) -> SacctFastPath.Prepared? {
+        guard let scanned = scan(p) else { return nil }
+        guard case .scan(let sc) = scanned else { return .step }
+        let limit = SacctRecordParser.maxNameBytes
+        let jobIDRange = sc.display.0 != sc.display.1 ? sc.display : sc.raw
+        // Oversized names are the general path's to report.
+        guard sc.account.1 - sc.account.0 <= limit, sc.user.1 - sc.user.0 <= limit, jobIDRange.1 - jobIDRange.0 <= limit,
+              (sc.state.map { $0.1 - $0.0 } ?? 0) <= limit, (sc.cluster.map { $0.1 - $0.0 } ?? 0) <= limit else { return nil }
+        var defaultCluster = p.defaultCluster
+        guard defaultCluster.utf8.count <= limit else { return nil }
+        scratch.alloc.reset()
+        scratch.req.reset()
+        if let r = sc.alloc {
+            guard EventCodec.encodeTRES(ascii: bytes(r), maxNameBytes: SacctRecordParser.maxTRESNameBytes, into: &scratch.alloc) else { return nil }
+        }
+        if let r = sc.req {
+            guard EventCodec.encodeTRES(ascii: bytes(r), maxNameBytes: SacctRecordParser.maxTRESNameBytes, into: &scratch.req) else { return nil }
+        }
+        let sameTRES = sc.alloc != nil && sc.req != nil && scratch.alloc.bytes == scratch.req.bytes
+
+        return defaultCluster.withUTF8 { dflt -> SacctFastPath.Prepared in
+            let cluster = sc.cluster.map(bytes) ?? dflt
+            var w = ByteWriter(capacity: 128)
+            var k = ByteWriter(capacity: 32)
+            w.u8(1); w.u8(1); w.varint(0)   // job run observed, version 1, supersedes nothing
+            if sc.dbIndex > 0 {
+                w.u8(1); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.dbIndex)
+                k.u8(1); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.dbIndex)
+            } else {
+                w.u8(2); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.jobIDRaw); w.zigzag(sc.submit)
+                k.u8(2); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.jobIDRaw); k.u64BE(UInt64(bitPattern: sc.submit))
+            }
+            w.varint(UInt64(jobIDRange.1 - jobIDRange.0)); w.raw(bytes(jobIDRange))
+            let a = sc.account
+            w.varint(UInt64(a.1 - a.0))
+            if sc.accountHasUpper {
+                for i in a.0..<a.1 { let b = base[i]; w.u8(b &- 65 < 26 ? b + 32 : b) }
+            } else {
+                w.raw(bytes(a))
+            }
+            w.varint(UInt64(sc.user.1 - sc.user.0)); w.raw(bytes(sc.user))
+            EventCodec.encodeState(utf8: sc.state.map(bytes) ?? UnsafeBufferPointer(start: nil, count: 0), into: &w)
+            w.zigzag(sc.submit)
+            var flags: UInt8 = 0
+            if sc.start != nil { flags |= 1 }
+            if sc.end != nil { flags |= 2 }
+            if sc.alloc != nil { flags |= 4 }
+            if sc.req != nil { flags |= 8 }
+            if sameTRES { flags |= 16 }
+            w.u8(flags)
+            if let s = sc.start { w.zigzag(s - sc.submit) }
+            if let e = sc.end { w.zigzag(e - (sc.start ?? sc.submit)) }
+            w.zigzag(sc.suspended)
+            if sc.alloc != nil { w.raw(scratch.alloc.bytes) }
+            if sc.req != nil && !sameTRES { w.raw(scratch.req.bytes) }
+            let clusterName = sc.cluster.map(string) ?? p.defaultCluster
+            return .run(JobRunRecorder.PreparedRun(firstVersion: w.bytes, key: k.bytes, cluster: clusterName))
+        }
     }
 }

@@ -122,18 +122,23 @@ public struct SacctRecordParser: Sendable {
     public static let maxTRESNameBytes = 64
 
     public static func oversizedName(_ r: JobRun) -> String? {
-        for (what, value) in [("Cluster", r.identity.cluster), ("Account", r.account), ("User", r.user), ("JobID", r.jobID), ("State", r.state)]
-            where value.utf8.count > maxNameBytes {
-            return "\(what) is \(value.utf8.count) bytes long; reckon accepts at most \(maxNameBytes)"
+        // No arrays or tuples here: this runs for every record.
+        func long(_ what: String, _ value: String) -> String? {
+            let n = value.utf8.count
+            return n > maxNameBytes ? "\(what) is \(n) bytes long; reckon accepts at most \(maxNameBytes)" : nil
         }
-        if case .jobID(_, let id, _) = r.identity, id.utf8.count > maxNameBytes {
-            return "JobID is \(id.utf8.count) bytes long; reckon accepts at most \(maxNameBytes)"
+        if let why = long("Cluster", r.identity.cluster) ?? long("Account", r.account) ?? long("User", r.user)
+            ?? long("JobID", r.jobID) ?? long("State", r.state) {
+            return why
         }
-        for t in [r.allocTRES, r.reqTRES].compactMap({ $0 }) {
+        if case .jobID(_, let id, _) = r.identity, let why = long("JobID", id) { return why }
+        func longTRES(_ t: TRESQuantities?) -> String? {
+            guard let t else { return nil }
             for e in t.entries where e.name.utf8.count > maxTRESNameBytes {
                 return "TRES name \"\(e.name.prefix(40))…\" is \(e.name.utf8.count) bytes long; reckon accepts at most \(maxTRESNameBytes)"
             }
+            return nil
         }
-        return nil
+        return longTRES(r.allocTRES) ?? longTRES(r.reqTRES)
     }
 }

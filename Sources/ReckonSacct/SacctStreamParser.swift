@@ -33,21 +33,39 @@ public struct SacctStreamParser {
 
     /// Consumes a chunk of output; calls `emit` for every job run completed by it.
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (JobRun) throws -> Void) throws {
+        try consumeLines(chunk, transcodes: false, prepared: { _ in }, emit: emit)
+    }
+
+    /// ``consume(_:emit:)`` for the recorder: every job run as a ``JobRunRecorder/PreparedRun``.
+    /// Plain lines are transcoded straight into the recorder's bytes; every other record is
+    /// parsed as by `consume` and then prepared, so the bytes are the same either way.
+    public mutating func consumePrepared(_ chunk: UnsafeRawBufferPointer, emit: (JobRunRecorder.PreparedRun) throws -> Void) throws {
+        try consumeLines(chunk, transcodes: true, prepared: emit, emit: { try emit(JobRunRecorder.PreparedRun($0)) })
+    }
+
+    /// ``finish(emit:)`` for ``consumePrepared(_:emit:)``.
+    public mutating func finishPrepared(emit: (JobRunRecorder.PreparedRun) throws -> Void) throws {
+        try finish { try emit(JobRunRecorder.PreparedRun($0)) }
+    }
+
+    private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
+                                       emit: (JobRun) throws -> Void) throws {
         var start = 0
         let n = chunk.count
         while start < n {
-            guard let nl = chunk[start..<n].firstIndex(of: 10) else {
+            guard let base = chunk.baseAddress, let hit = memchr(base + start, 10, n - start) else {
                 carry.append(contentsOf: chunk[start..<n])
                 return
             }
+            let nl = base.distance(to: UnsafeRawPointer(hit))
             if carry.isEmpty {
                 let bytes = UnsafeRawBufferPointer(rebasing: chunk[start..<nl])
-                if try !handleFast(bytes, emit: emit) {
+                if try !handleFast(bytes, transcodes: transcodes, prepared: prepared, emit: emit) {
                     try handle(line: String(decoding: bytes, as: UTF8.self), emit: emit)
                 }
             } else {
                 carry.append(contentsOf: chunk[start..<nl])
-                let done = try carry.withUnsafeBytes { try handleFast($0, emit: emit) }
+                let done = try carry.withUnsafeBytes { try handleFast($0, transcodes: transcodes, prepared: prepared, emit: emit) }
                 if !done { try handle(line: String(decoding: carry, as: UTF8.self), emit: emit) }
                 carry.removeAll(keepingCapacity: true)
             }
@@ -79,8 +97,22 @@ public struct SacctStreamParser {
 
     /// Reads a plain one-line record without building strings for it; false when the line
     /// needs the general path (header, continuation, anything unusual).
-    private mutating func handleFast(_ line: UnsafeRawBufferPointer, emit: (JobRun) throws -> Void) throws -> Bool {
-        guard usesFastPath, let a = assembler, !a.hasPending, let outcome = fast.outcome(line, parser: a.parser) else { return false }
+    private mutating func handleFast(_ line: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
+                                     emit: (JobRun) throws -> Void) throws -> Bool {
+        guard usesFastPath, let a = assembler, !a.hasPending else { return false }
+        if transcodes, let outcome = fast.prepared(line, parser: a.parser) {
+            lineNumber += 1
+            switch outcome {
+            case .run(let run):
+                records += 1
+                if clusters.last != run.cluster && !clusters.contains(run.cluster) { clusters.append(run.cluster) }
+                try prepared(run)
+            case .step:
+                steps += 1
+            }
+            return true
+        }
+        guard let outcome = fast.outcome(line, parser: a.parser) else { return false }
         if case .run(let run) = outcome, SacctRecordParser.oversizedName(run) != nil { return false }   // the general path reports it
         lineNumber += 1
         switch outcome {

@@ -7,9 +7,18 @@ import Testing
 /// same malformed records (with their lines and reasons), on the real samples, on the fixtures
 /// and on randomised lines full of edge forms.
 @Suite struct FastPathTests {
+    /// The fast and the general path's outcomes; and the transcoding path (plain lines straight
+    /// into the recorder's bytes, `consumePrepared`) is checked here against the general path:
+    /// the same runs (decoded back from its bytes) and byte-for-byte the same prepared runs.
     static func both(_ data: Data, zone: String = "UTC", chunk: Int) throws -> (fast: Outcome, general: Outcome) {
-        (try run(data, zone: zone, chunk: chunk, fast: true), try run(data, zone: zone, chunk: chunk, fast: false))
+        let general = try run(data, zone: zone, chunk: chunk, mode: .general)
+        let transcoded = try run(data, zone: zone, chunk: chunk, mode: .transcoded)
+        #expect(transcoded == general, "transcoded vs general, zone \(zone) chunk \(chunk)")
+        #expect(transcoded.prepared == general.prepared)
+        return (try run(data, zone: zone, chunk: chunk, mode: .fast), general)
     }
+
+    enum Mode { case general, fast, transcoded }
 
     struct Outcome: Equatable {
         var runs: [JobRun] = []
@@ -17,27 +26,45 @@ import Testing
         var malformed: [MalformedRecord] = []
         var clusters: [String] = []
         var error: String?
+        /// Each run as the recorder's bytes: event, key and cluster.
+        var prepared: [[UInt8]] = []
     }
 
-    static func run(_ data: Data, zone: String, chunk: Int, fast: Bool) throws -> Outcome {
+    static func flat(_ p: JobRunRecorder.PreparedRun) -> [UInt8] { p.firstVersion + [0xff] + p.key + [0xff] + Array(p.cluster.utf8) }
+
+    static func run(_ data: Data, zone: String, chunk: Int, mode: Mode) throws -> Outcome {
         var p = SacctStreamParser(timeZone: TimeZone(identifier: zone)!, defaultCluster: "dflt")
-        p.usesFastPath = fast
+        p.usesFastPath = mode != .general
         var o = Outcome()
         let bytes = [UInt8](data)
         var i = 0
         do {
             while i < bytes.count {
                 let n = min(chunk, bytes.count - i)
-                try bytes[i..<i + n].withUnsafeBytes { try p.consume($0) { o.runs.append($0) } }
+                if mode == .transcoded {
+                    try bytes[i..<i + n].withUnsafeBytes { try p.consumePrepared($0) { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) } }
+                } else {
+                    try bytes[i..<i + n].withUnsafeBytes { try p.consume($0) { o.runs.append($0) } }
+                }
                 i += n
             }
-            try p.finish { o.runs.append($0) }
+            if mode == .transcoded {
+                try p.finishPrepared { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) }
+            } else {
+                try p.finish { o.runs.append($0) }
+            }
         } catch {
             o.error = "\(error)"
         }
         o.records = p.records; o.steps = p.steps; o.malformedCount = p.malformedCount
         o.malformed = p.malformed; o.clusters = p.clusters
+        if mode != .transcoded { o.prepared = o.runs.map { flat(JobRunRecorder.PreparedRun($0)) } }
         return o
+    }
+
+    static func decoded(_ p: JobRunRecorder.PreparedRun) throws -> JobRun {
+        guard case .jobRunObserved(let e) = try EventCodec.decode(p.firstVersion) else { throw ByteDecodingError("not a job run") }
+        return e.run
     }
 
     @Test func realSamplesAndFixtures() throws {
@@ -70,8 +97,8 @@ import Testing
         let displays = ["123", "123_4", "123+1", "123.0", "", " 12_[1-3] ", "abc"]
         let dbs = ["5", "5", "0", "", "x", " 42 ", "99999999999999999999", "123456789012345678901", "+7", "007"]
         let clusters = ["c1", "", " c2 ", "hpc1"]
-        let accounts = ["hpc_a", "HPC_A", " Hpc_B ", "", "phys\u{e9}", "a\tb"]
-        let users = ["alice", "", " bob ", "u1\u{301}", "carol"]
+        let accounts = ["hpc_a", "HPC_A", " Hpc_B ", "", "phys\u{e9}", "a\tb", String(repeating: "a", count: 128), String(repeating: "A", count: 129)]
+        let users = ["alice", "", " bob ", "u1\u{301}", "carol", String(repeating: "u", count: 129)]
         let states = ["COMPLETED", "RUNNING", "CANCELLED by 1001", "", " PENDING "]
         let times = ["1767225600", "1767230000", "Unknown", "None", "N/A", "", "2026-01-05T10:00:00", "2026-03-29T03:30:00",
                      "2026-10-25T03:30:00", "2026-02-30T00:00:00", "1767225600x", "99999999999999999999", "7258118400", " 1767229999 ",
@@ -81,7 +108,9 @@ import Testing
                          " 00:00:09 ", "Unknown", "18446744073709551616"]
         let tres = ["billing=4,cpu=4,mem=16000M,node=1", "cpu=4,mem=1G", "", "cpu=1,,mem=2K", "mem=15.62G,cpu=2", "cpu=x",
                     "cpu", "=4", "gres/gpu:a100=2,gres/gpu=2", "cpu=1,cpu=2", "mem=1.5", "energy=99999999999999999999",
-                    "mem=8796093022208T", "fs/disk=1P", "cpu=4,mem=1G,", " cpu=2 ", "b=1,a=2", "mem=0.0001K", "gres/gpu=1\u{e9}"]
+                    "mem=8796093022208T", "fs/disk=1P", "cpu=4,mem=1G,", " cpu=2 ", "b=1,a=2", "mem=0.0001K", "gres/gpu=1\u{e9}",
+                    "license/matlab=3,cpu=2", "gres/" + String(repeating: "x", count: 70) + "=1", "cpu=1,gres/gpu:a100=1,gres/gpu:a100=2",
+                    (1...17).map { "t\($0)=1" }.joined(separator: ","), "billing=10,cpu=2,gres/gpu:a100=2,gres/gpu=2,mem=400M,node=1"]
         func pick(_ a: [String]) -> String { a[Int(g.next() % UInt64(a.count))] }
         var text = Self.header + "\n"
         for _ in 0..<4_000 {
