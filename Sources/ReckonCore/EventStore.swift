@@ -68,6 +68,10 @@ public protocol EventStoreWriter: EventStoreReader {
     /// Keys are 1…511 bytes (LMDB's limit, enforced by every implementation).
     func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError)
     func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError)
+    /// Puts `value` under `key` only when the key is absent, and returns nil; when present,
+    /// changes nothing and returns the value found. (One B-tree descent in the LMDB store, where
+    /// a lookup and then a put would take two; the recorder does this for every run it sees.)
+    func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]?
     /// Removes every entry of a table (used when a projection is rebuilt).
     func clear(_ table: StoreTable) throws(EventStoreError)
 }
@@ -115,6 +119,13 @@ extension EventStoreWriter {
     @discardableResult
     public func append(_ event: Event) throws(EventStoreError) -> Sequence64 {
         try append(EventCodec.encode(event))
+    }
+
+    /// The plain way: a lookup, then a put. Stores with a cheaper way override it.
+    public func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
+        if let found = try self.value(in: table, key: key) { return found }
+        try put(value, in: table, key: key)
+        return nil
     }
 
     public func setMeta(_ name: String, _ value: [UInt8]) throws(EventStoreError) {

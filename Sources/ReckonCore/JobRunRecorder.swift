@@ -65,7 +65,9 @@ public struct JobRunRecorder {
         var delta = UsageAccumulator()
         for prepared in runs {
             let key = prepared.key
-            if let seqBytes = try writer.value(in: .runs, key: key) {
+            // The run index gets the next sequence number unless the run is there already.
+            let next = try writer.eventCount()
+            if let seqBytes = try writer.insertIfAbsent(StoreBytes.u64(next), in: .runs, key: key) {
                 guard let seq = StoreBytes.u64(seqBytes), let oldBytes = try writer.eventBytes(at: seq) else {
                     throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
@@ -92,7 +94,7 @@ public struct JobRunRecorder {
                 continue
             }
             let seq = try writer.append(prepared.firstVersion)
-            try writer.put(StoreBytes.u64(seq), in: .runs, key: key)
+            guard seq == next else { throw EventStoreError.corrupt("event appended at \(seq), expected \(next)") }
             result.newVersions += 1
             let handled = prepared.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings) }
             if !handled { try addNew(try prepared.run(), seq: seq, key: key, to: &delta, writer: writer) }

@@ -53,6 +53,27 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         try check(rc, "put into \(table)")
     }
 
+    /// `MDB_NOOVERWRITE`: on a present key LMDB answers `MDB_KEYEXIST` with the value found,
+    /// which is not a failure of the transaction.
+    func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
+        let txn = try live("insert into \(table)")
+        guard isStorable(key) else {
+            throw .storage(operation: "insert into \(table) (\(environment.path))",
+                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
+        }
+        var found: [UInt8]?
+        let rc = LMDBValue.with(key) { k in
+            LMDBValue.with(value) { v -> Int32 in
+                let rc = mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_NOOVERWRITE))
+                if rc == MDB_KEYEXIST { found = LMDBValue.bytes(v) }
+                return rc
+            }
+        }
+        if rc == MDB_KEYEXIST { return found }
+        try check(rc, "insert into \(table)")
+        return nil
+    }
+
     func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
         let txn = try live("delete from \(table)")
         guard isStorable(key) else { return }   // nothing can be stored under it

@@ -153,6 +153,30 @@ struct EventStoreContractTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func insertIfAbsentPutsOnlyANewKeyAndReturnsWhatIsThere(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w throws in
+            #expect(try w.insertIfAbsent([1], in: .runs, key: [7]) == nil)          // absent: inserted
+            #expect(try w.insertIfAbsent([2], in: .runs, key: [7]) == [1])          // present: the old value, unchanged
+            #expect(try w.value(in: .runs, key: [7]) == [1])
+            #expect(try w.insertIfAbsent([], in: .runs, key: [8]) == nil)
+            #expect(try w.insertIfAbsent([9], in: .runs, key: [8]) == [])           // an empty value is still a value
+        }
+        #expect(try store.entries(.runs) == [[7]: [1], [8]: []])
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try store.write { w throws in
+                #expect(try w.insertIfAbsent([3], in: .runs, key: [9]) == nil)
+                throw Boom()
+            }
+        }
+        #expect(try store.entries(.runs) == [[7]: [1], [8]: []])                     // rolled back with the write
+        #expect(throws: EventStoreError.self) {
+            try store.write { w in _ = try w.insertIfAbsent([1], in: .runs, key: []) }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func anEmptyKeyIsRefused(kind: StoreKind) throws {
         let store = try kind.make().store
         #expect(throws: EventStoreError.self) {
