@@ -22,7 +22,7 @@ public struct ByteWriter: Sendable {
     }
 
     public mutating func u64BE(_ v: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func i128BE(_ v: Int128) {
@@ -32,6 +32,7 @@ public struct ByteWriter: Sendable {
     }
 
     public mutating func varint(_ v: UInt64) {
+        if v < 0x80 { bytes.append(UInt8(v)); return }
         var v = v
         while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
         bytes.append(UInt8(v))

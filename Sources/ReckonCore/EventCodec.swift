@@ -57,9 +57,11 @@ public enum EventCodec {
                                             "RESIZING", "REVOKED", "REQUEUE_HOLD", "REQUEUE_FED", "SPECIAL_EXIT"]
 
     /// The one-byte code of a state word (1…18), 0 when it is not well known. Compares UTF-8
-    /// bytes: this runs for every recorded run.
+    /// bytes, and only with the states of the same length and first letter: this runs for
+    /// every recorded run.
     static func stateCode(_ word: UnsafeBufferPointer<UInt8>) -> UInt8 {
-        for (i, known) in wellKnownStateBytes.enumerated() where known.count == word.count {
+        guard let first = word.first else { return 0 }
+        for (i, known) in wellKnownStateBytes.enumerated() where known.count == word.count && known[0] == first {
             if known.withUnsafeBufferPointer({ k in memoryEqual(k, word) }) { return UInt8(i + 1) }
         }
         return 0
@@ -160,10 +162,24 @@ public enum EventCodec {
 
     static let wellKnownTRESBytes: [[UInt8]] = wellKnownTRES.map { Array($0.utf8) }
 
-    /// ``tresCode(_:)`` of a name's UTF-8 bytes.
+    /// ``tresCode(_:)`` of a name's UTF-8 bytes: candidates by length, then a byte compare.
     static func tresCode(bytes b: UnsafeBufferPointer<UInt8>) -> UInt8 {
-        for (i, known) in wellKnownTRESBytes.enumerated() where known.count == b.count {
-            if known.withUnsafeBufferPointer({ memoryEqual($0, b) }) { return UInt8(i + 1) }
+        let candidates: ClosedRange<UInt8>
+        switch b.count {
+        case 3: candidates = 1...2          // cpu mem
+        case 4: candidates = 4...7          // node vmem (and the 5–6 in between, which differ in length)
+        case 5: candidates = 8...8          // pages
+        case 6: candidates = 3...3          // energy
+        case 7: candidates = 5...6          // billing fs/disk
+        case 8: candidates = 9...9          // gres/gpu
+        case 12: candidates = 13...13       // gres/gpu:a40
+        case 13: candidates = 10...14       // gres/gpu:a100 h100 v100 (a40 differs in length) l40s
+        case 15: candidates = 15...16       // gres/gpu:mi250x mi300x
+        default: return 0
+        }
+        for code in candidates {
+            let known = wellKnownTRESBytes[Int(code) - 1]
+            if known.count == b.count && known.withUnsafeBufferPointer({ memoryEqual($0, b) }) { return code }
         }
         return 0
     }

@@ -64,8 +64,29 @@ extension ByteReader {
         defer { offset += 1 }
         return bytes[offset]
     }
-    @inline(__always) mutating func varintOrNil() -> UInt64? { try? varint() }
-    @inline(__always) mutating func zigzagOrNil() -> Int64? { try? zigzag() }
+    /// ``varint()`` without throwing: nil where it would throw.
+    @inline(__always) mutating func varintOrNil() -> UInt64? {
+        let n = bytes.count
+        var i = offset
+        guard i < n else { return nil }
+        let first = bytes[i]
+        if first < 0x80 { offset = i + 1; return UInt64(first) }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            let b = bytes[i]
+            i += 1
+            guard shift < 64 else { return nil }
+            result |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { offset = i; return result }
+            shift += 7
+        }
+        return nil
+    }
+    @inline(__always) mutating func zigzagOrNil() -> Int64? {
+        guard let u = varintOrNil() else { return nil }
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
     @inline(__always) mutating func skipVarint() -> Bool { varintOrNil() != nil }
     /// The bytes of a length-prefixed string, without copying them.
     mutating func stringBytes() -> UnsafeRawBufferPointer? {

@@ -133,6 +133,31 @@ import Testing
         }
     }
 
+    /// Every well-known TRES name and job state (the one-byte codes the transcoder looks up by
+    /// length and bytes), and near misses of them, transcode exactly as the general path encodes.
+    @Test func wellKnownNamesAndNearMissesTranscodeAsTheGeneralPathEncodes() throws {
+        let names = ["cpu", "mem", "energy", "node", "billing", "fs/disk", "vmem", "pages", "gres/gpu", "gres/gpu:a100",
+                     "gres/gpu:h100", "gres/gpu:v100", "gres/gpu:a40", "gres/gpu:l40s", "gres/gpu:mi250x", "gres/gpu:mi300x",
+                     "cpus", "cp", "mem2", "nodes", "gres/gpu:a10", "gres/gpu:a1000", "gres/gpu:mi250", "gres/gpu:l40", "gres/gpu:b200",
+                     "fs/lustre", "bb/datawarp", "license/x", "billinG", "gres/gpx", "energz", "pageS"]
+        let states = ["COMPLETED", "RUNNING", "PENDING", "FAILED", "CANCELLED", "TIMEOUT", "REQUEUED", "NODE_FAIL", "OUT_OF_MEMORY",
+                      "PREEMPTED", "SUSPENDED", "BOOT_FAIL", "DEADLINE", "RESIZING", "REVOKED", "REQUEUE_HOLD", "REQUEUE_FED",
+                      "SPECIAL_EXIT", "CANCELLED by 0", "COMPLETE", "RUNNINGX", "completed", "C", "FAILED by x", "X"]
+        var text = Self.header + "\n"
+        var db = 100
+        for (i, name) in names.enumerated() {
+            db += 1
+            text += "\(db)|\(db)|\(db)|c|acct|u|\(states[i % states.count])|1767225600|1767225660|1767229260|3600|0|\(name)=3|\(name)=3,cpu=1\n"
+        }
+        for state in states {
+            db += 1
+            text += "\(db)|\(db)|\(db)|c|acct|u|\(state)|1767225600|1767225660|1767229260|3600|0|cpu=1|cpu=1\n"
+        }
+        let (fast, general) = try Self.both(Data(text.utf8), chunk: 1 << 20)
+        #expect(fast == general)
+        #expect(general.runs.count == names.count + states.count)
+    }
+
     /// A fixed, plainly formed file: every record takes the fast path and reads as expected.
     @Test func plainRecordsReadAsExpected() throws {
         let text = Self.header + "\n"
