@@ -69,34 +69,47 @@ public enum EventCodec {
 
     static let wellKnownStateBytes: [[UInt8]] = wellKnownStates.map { Array($0.utf8) }
 
+    /// Byte equality, eight bytes at a time.
     @inline(__always)
-    static func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func memoryEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }   // both empty
+        let n = a.count
         var i = 0
-        while i < a.count { if a[i] != b[i] { return false }; i += 1 }
+        while i + 8 <= n {
+            if UnsafeRawPointer(pa + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(pb + i).loadUnaligned(as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n { if pa[i] != pb[i] { return false }; i += 1 }
         return true
     }
 
     static func encodeState(_ state: String, into w: inout ByteWriter) {
         var s = state
-        s.withUTF8 { encodeState(utf8: $0, into: &w) }
+        s.withUTF8 { all in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: all.count + 16) { buf in
+                guard var c = ByteCursor(buf) else { return }
+                encodeState(utf8: all, into: &c)
+                w.raw(c.written)
+            }
+        }
     }
 
     /// ``encodeState(_:into:)`` of a state's UTF-8 bytes.
-    public static func encodeState(utf8 all: UnsafeBufferPointer<UInt8>, into w: inout ByteWriter) {
-            var n = 0
-            while n < all.count && all[n] != 32 { n += 1 }   // the first word, up to a space
-            let code = stateCode(UnsafeBufferPointer(rebasing: all[0..<n]))
-            if code == 0 {
-                w.u8(0)
-                w.varint(UInt64(all.count)); w.raw(all)
-            } else if n == all.count {
-                w.u8(code)
-            } else {
-                w.u8(code | 0x80)
-                let rest = UnsafeBufferPointer(rebasing: all[n...])
-                w.varint(UInt64(rest.count)); w.raw(rest)
-            }
+    public static func encodeState(utf8 all: UnsafeBufferPointer<UInt8>, into w: inout ByteCursor) {
+        var n = 0
+        while n < all.count && all[n] != 32 { n += 1 }   // the first word, up to a space
+        let code = stateCode(UnsafeBufferPointer(rebasing: all[0..<n]))
+        if code == 0 {
+            w.u8(0)
+            w.varint(UInt64(all.count)); w.raw(all)
+        } else if n == all.count {
+            w.u8(code)
+        } else {
+            w.u8(code | 0x80)
+            let rest = UnsafeBufferPointer(rebasing: all[n...])
+            w.varint(UInt64(rest.count)); w.raw(rest)
+        }
     }
 
     static func decodeState(_ r: inout ByteReader) throws(ByteDecodingError) -> String {
@@ -162,26 +175,41 @@ public enum EventCodec {
 
     static let wellKnownTRESBytes: [[UInt8]] = wellKnownTRES.map { Array($0.utf8) }
 
-    /// ``tresCode(_:)`` of a name's UTF-8 bytes: candidates by length, then a byte compare.
+    /// ``tresCode(_:)`` of a name's UTF-8 bytes: by length, then the bytes read as one or two
+    /// little-endian words and compared with the known names' (`FastPathTests` check every
+    /// known name and near misses against ``tresCode(_:)``).
     static func tresCode(bytes b: UnsafeBufferPointer<UInt8>) -> UInt8 {
-        let candidates: ClosedRange<UInt8>
-        switch b.count {
-        case 3: candidates = 1...2          // cpu mem
-        case 4: candidates = 4...7          // node vmem (and the 5–6 in between, which differ in length)
-        case 5: candidates = 8...8          // pages
-        case 6: candidates = 3...3          // energy
-        case 7: candidates = 5...6          // billing fs/disk
-        case 8: candidates = 9...9          // gres/gpu
-        case 12: candidates = 13...13       // gres/gpu:a40
-        case 13: candidates = 10...14       // gres/gpu:a100 h100 v100 (a40 differs in length) l40s
-        case 15: candidates = 15...16       // gres/gpu:mi250x mi300x
+        guard let p = b.baseAddress else { return 0 }
+        let n = b.count
+        @inline(__always) func word(_ from: Int, _ count: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for i in 0..<count { v |= UInt64(p[from + i]) << (8 * UInt64(i)) }
+            return v
+        }
+        switch n {
+        case 3:
+            switch word(0, 3) { case 0x757063: return 1; case 0x6d656d: return 2; default: return 0 }   // cpu mem
+        case 4:
+            switch word(0, 4) { case 0x65646f6e: return 4; case 0x6d656d76: return 7; default: return 0 }   // node vmem
+        case 5: return word(0, 5) == 0x7365676170 ? 8 : 0   // pages
+        case 6: return word(0, 6) == 0x796772656e65 ? 3 : 0   // energy
+        case 7:
+            switch word(0, 7) { case 0x676e696c6c6962: return 5; case 0x6b7369642f7366: return 6; default: return 0 }   // billing fs/disk
+        case 8, 12, 13, 15:
+            guard word(0, 8) == 0x7570672f73657267 else { return 0 }   // "gres/gpu"
+            switch (n, word(8, n - 8)) {
+            case (8, 0): return 9
+            case (13, 0x303031613a): return 10   // :a100
+            case (13, 0x303031683a): return 11   // :h100
+            case (13, 0x303031763a): return 12   // :v100
+            case (12, 0x3034613a): return 13     // :a40
+            case (13, 0x7330346c3a): return 14   // :l40s
+            case (15, 0x78303532696d3a): return 15   // :mi250x
+            case (15, 0x78303033696d3a): return 16   // :mi300x
+            default: return 0
+            }
         default: return 0
         }
-        for code in candidates {
-            let known = wellKnownTRESBytes[Int(code) - 1]
-            if known.count == b.count && known.withUnsafeBufferPointer({ memoryEqual($0, b) }) { return code }
-        }
-        return 0
     }
 
     /// Writes what `encodeTRES(TRESQuantities.parseASCII(text))` writes, straight from sacct's
@@ -189,7 +217,7 @@ public enum EventCodec {
     /// text is anything but a list in sacct's usual form: at most 16 items, no name twice, none
     /// longer than `maxNameBytes`, every amount readable. Items are put in name order, as the
     /// parsed value holds them (sacct prints `gres/gpu:a100=2,gres/gpu=2`).
-    public static func encodeTRES(ascii text: UnsafeBufferPointer<UInt8>, maxNameBytes: Int, into w: inout ByteWriter) -> Bool {
+    public static func encodeTRES(ascii text: UnsafeBufferPointer<UInt8>, maxNameBytes: Int, into w: inout ByteCursor) -> Bool {
         guard let base = text.baseAddress, !text.isEmpty else { w.u8(0); return true }
         return withUnsafeTemporaryAllocation(of: (start: Int, count: Int, amount: Int64).self, capacity: 16) { items -> Bool in
             var count = 0

@@ -127,7 +127,11 @@ public struct JobRunRecorder {
             return i + 1
         }
         guard let i = runStart(a), let j = runStart(b), a.count - i == b.count - j else { return false }
-        return a[i...].elementsEqual(b[j...])
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: pa[i...]), UnsafeBufferPointer(rebasing: pb[j...]))
+            }
+        }
     }
 
     /// Appends the record of one observation and advances the cluster's observation mark.

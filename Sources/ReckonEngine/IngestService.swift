@@ -92,28 +92,37 @@ public struct IngestService {
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
-            var pending = pendingRuns
-            pendingRuns = []
-            pending.removeAll(keepingCapacity: true)
-            try parser.consumePrepared(chunk) { pending.append($0) }   // encoded here, on the parsing thread
-            for run in pending { try add(run) }
-            pendingRuns = pending
+            // The parser appends straight to the batch (moved out of `self` meanwhile, so the
+            // closure does not touch `self` while the parser, part of it, is being mutated).
+            var runs: [JobRunRecorder.PreparedRun] = []
+            swap(&runs, &batch)
+            let first = runs.count
+            defer { swap(&runs, &batch) }
+            try parser.consumePrepared(chunk) { runs.append($0) }
+            try added(&runs, from: first)
         }
 
-        /// Reused between chunks (the parser cannot call `add` while it is itself being mutated).
-        var pendingRuns: [JobRunRecorder.PreparedRun] = []
-
-        mutating func add(_ run: JobRunRecorder.PreparedRun) throws {
-            let c = run.cluster
-            if c == lastCluster {
-                lastClusterCount += 1
-            } else {
-                countCluster()
-                lastCluster = c
-                lastClusterCount = 1
+        /// Counts the runs appended from `first` per cluster, and hands the batch to the writer
+        /// once it holds at least ``IngestService/batchSize`` runs (a chunk's runs stay together).
+        mutating func added(_ runs: inout [JobRunRecorder.PreparedRun], from first: Int) throws {
+            var i = first
+            while i < runs.count {
+                let c = runs[i].cluster
+                if c == lastCluster {
+                    lastClusterCount += 1
+                } else {
+                    countCluster()
+                    lastCluster = c
+                    lastClusterCount = 1
+                }
+                i += 1
             }
-            batch.append(run)
-            if batch.count >= service.batchSize { try flush() }
+            if runs.count >= service.batchSize {
+                let full = runs
+                runs = []
+                runs.reserveCapacity(service.batchSize)
+                try writer.submit(full)
+            }
         }
 
         private mutating func countCluster() {
@@ -137,9 +146,12 @@ public struct IngestService {
         }
 
         mutating func finish(source: SacctObservation.Source, observedAt: EpochSeconds, warnings: [String]) throws -> Outcome {
-            var pending: [JobRunRecorder.PreparedRun] = []
-            try parser.finishPrepared { pending.append($0) }
-            for run in pending { try add(run) }
+            var runs: [JobRunRecorder.PreparedRun] = []
+            swap(&runs, &batch)
+            let first = runs.count
+            try parser.finishPrepared { runs.append($0) }
+            try added(&runs, from: first)
+            swap(&runs, &batch)
             try flush()
             countCluster()
             let perCluster = try writer.finish()

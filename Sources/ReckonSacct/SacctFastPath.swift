@@ -19,21 +19,26 @@ import ReckonCore
 /// to that on the real samples and on generated data.
 struct SacctFastPath {
     /// Field boundaries of the current line (start, end) in bytes.
-    private var starts: [Int] = []
-    private var ends: [Int] = []
+    private var starts: [Int]
+    private var ends: [Int]
+    /// Fields in the current line.
+    private var fieldCount = 0
+    /// More fields than this take the general path (sacct output has a few dozen at most).
+    private static let maxFields = 256
 
     init(fieldCount: Int) {
-        starts.reserveCapacity(fieldCount + 2)
-        ends.reserveCapacity(fieldCount + 2)
+        starts = Array(repeating: 0, count: Self.maxFields)
+        ends = Array(repeating: 0, count: Self.maxFields)
     }
 
     /// The outcome for one physical line (without its newline), or nil to use the general path.
     /// Only `.run` and `.step` are ever returned.
     mutating func outcome(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> SacctRecordParser.Outcome? {
         guard let base = split(line, parser: parser) else { return nil }
+        let n = fieldCount
         return starts.withUnsafeBufferPointer { s in
             ends.withUnsafeBufferPointer { e in
-                FieldReader(base: base, starts: s, ends: e).run(parser)
+                FieldReader(base: base, starts: UnsafeBufferPointer(rebasing: s[0..<n]), ends: UnsafeBufferPointer(rebasing: e[0..<n])).run(parser)
             }
         }
     }
@@ -50,14 +55,16 @@ struct SacctFastPath {
     /// or the general path (including TRES lists sacct did not print sorted).
     mutating func prepared(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> Prepared? {
         guard let base = split(line, parser: parser) else { return nil }
+        let n = fieldCount
         return starts.withUnsafeBufferPointer { s in
             ends.withUnsafeBufferPointer { e in
-                FieldReader(base: base, starts: s, ends: e).prepared(parser, scratch: &scratch)
+                FieldReader(base: base, starts: UnsafeBufferPointer(rebasing: s[0..<n]), ends: UnsafeBufferPointer(rebasing: e[0..<n]))
+                    .prepared(parser, cache: &tresCache)
             }
         }
     }
 
-    private var scratch = TRESScratch()
+    private var tresCache = TRESEncodingCache()
 
     /// Splits a plain ASCII line into the header's fields; nil for anything else.
     private mutating func split(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> UnsafePointer<UInt8>? {
@@ -65,35 +72,92 @@ struct SacctFastPath {
         guard n > 0, let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         if base[n - 1] == 13 { n -= 1 }   // the assembler drops one trailing CR
         guard n > 0 else { return nil }
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        var acc: UInt8 = 0
-        var fieldStart = 0
-        var i = 0
-        while i < n {
-            let b = base[i]
-            acc |= b
-            if b == 124 {
-                starts.append(fieldStart); ends.append(i)
-                fieldStart = i + 1
+        // Eight bytes at a time: the '|' positions from an exact zero-byte mask of the word
+        // XOR "||||||||", and the OR of all bytes for the ASCII check.
+        let found: Int? = starts.withUnsafeMutableBufferPointer { sp in
+            ends.withUnsafeMutableBufferPointer { ep in
+                var count = 0
+                var fieldStart = 0
+                var acc: UInt64 = 0
+                var i = 0
+                let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+                while i + 8 <= n {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                    acc |= word
+                    let x = word ^ 0x7c7c_7c7c_7c7c_7c7c
+                    var bars = ~(((x & low7) &+ low7) | x | low7)   // high bit of each byte that was '|'
+                    while bars != 0 {
+                        let pos = i + bars.trailingZeroBitCount >> 3
+                        guard count < Self.maxFields else { return nil }
+                        sp[count] = fieldStart; ep[count] = pos; count += 1
+                        fieldStart = pos + 1
+                        bars &= bars &- 1
+                    }
+                    i += 8
+                }
+                while i < n {
+                    let b = base[i]
+                    acc |= UInt64(b)
+                    if b == 124 {
+                        guard count < Self.maxFields else { return nil }
+                        sp[count] = fieldStart; ep[count] = i; count += 1
+                        fieldStart = i + 1
+                    }
+                    i += 1
+                }
+                guard count < Self.maxFields else { return nil }
+                sp[count] = fieldStart; ep[count] = n; count += 1
+                // Non-ASCII text takes the general path (grapheme-based splitting and Unicode
+                // lower-casing are its business).
+                guard acc & 0x8080_8080_8080_8080 == 0 else { return nil }
+                return count
             }
-            i += 1
         }
-        starts.append(fieldStart); ends.append(n)
-        // Non-ASCII text takes the general path (grapheme-based splitting and Unicode
-        // lower-casing are its business).
-        guard acc < 0x80 else { return nil }
+        guard var count = found else { return nil }
         let h = parser.header.count
-        if starts.count == h + 1, starts[h] == ends[h] { starts.removeLast(); ends.removeLast() }   // `-p`
-        guard starts.count == h else { return nil }
+        if count == h + 1, starts[h] == ends[h] { count -= 1 }   // `-p`
+        guard count == h else { return nil }
+        fieldCount = count
         return base
     }
 }
 
-/// Reusable buffers for transcoding the two TRES lists of a line.
-struct TRESScratch {
-    var alloc = ByteWriter(capacity: 64)
-    var req = ByteWriter(capacity: 64)
+/// The encodings of recently seen TRES texts. A cluster prints few distinct TRES lists (the
+/// generated million-row month has ~600), so nearly every list is a copy of bytes found here
+/// instead of a parse. Exact: a slot is chosen by a hash of the text, but it is used only when
+/// its text is byte-for-byte the same.
+struct TRESEncodingCache {
+    private static let slots = 1_024
+    private static let maxText = 256
+    private var texts: [[UInt8]] = Array(repeating: [], count: slots)
+    private var encodings: [[UInt8]] = Array(repeating: [], count: slots)
+
+    @inline(__always)
+    private static func slot(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: (h ^ (h >> 32)) & UInt64(slots - 1))
+    }
+
+    /// Writes the encoding of `text` (as ``EventCodec/encodeTRES(ascii:maxNameBytes:into:)``),
+    /// from the cache when it holds the text; false when the text cannot be encoded.
+    mutating func encode(_ text: UnsafeBufferPointer<UInt8>, maxNameBytes: Int, into w: inout ByteCursor) -> Bool {
+        guard !text.isEmpty, text.count <= Self.maxText else {
+            return EventCodec.encodeTRES(ascii: text, maxNameBytes: maxNameBytes, into: &w)
+        }
+        let i = Self.slot(text)
+        let hit = texts[i].withUnsafeBufferPointer { EventCodec.memoryEqual($0, text) }
+        if hit {
+            encodings[i].withUnsafeBufferPointer { w.raw($0) }
+            return true
+        }
+        let at = w.count
+        guard EventCodec.encodeTRES(ascii: text, maxNameBytes: maxNameBytes, into: &w) else { return false }
+        guard !w.overflowed else { return true }   // the caller sees the overflow
+        texts[i] = Array(text)
+        encodings[i] = Array(UnsafeBufferPointer(rebasing: w.written[at...]))
+        return true
+    }
 }
 
 /// Reads typed values from the fields of one ASCII line.
@@ -202,7 +266,7 @@ private struct FieldReader {
     }
 
     /// Everything a plain record holds, as numbers and byte ranges: what both ``run(_:)`` and
-    /// ``prepared(_:scratch:)`` build from, so they cannot read a line differently.
+    /// ``prepared(_:)`` build from, so they cannot read a line differently.
     struct Scan {
         var raw: (Int, Int), display: (Int, Int)
         var cluster: (Int, Int)?   // nil: the parser's default cluster
@@ -335,7 +399,7 @@ private struct FieldReader {
     func bytes(_ r: (Int, Int)) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0) }
 
     /// ``run(_:)``'s run as the recorder's bytes, written directly (see ``SacctFastPath/prepared(_:parser:)``).
-    func prepared(_ p: SacctRecordParser, scratch: inout TRESScratch) -> SacctFastPath.Prepared? {
+    func prepared(_ p: SacctRecordParser, cache: inout TRESEncodingCache) -> SacctFastPath.Prepared? {
         guard let scanned = scan(p) else { return nil }
         guard case .scan(let sc) = scanned else { return .step }
         let limit = SacctRecordParser.maxNameBytes
@@ -345,53 +409,66 @@ private struct FieldReader {
               (sc.state.map { $0.1 - $0.0 } ?? 0) <= limit, (sc.cluster.map { $0.1 - $0.0 } ?? 0) <= limit else { return nil }
         var defaultCluster = p.defaultCluster
         guard defaultCluster.utf8.count <= limit else { return nil }
-        scratch.alloc.reset()
-        scratch.req.reset()
-        if let r = sc.alloc {
-            guard EventCodec.encodeTRES(ascii: bytes(r), maxNameBytes: SacctRecordParser.maxTRESNameBytes, into: &scratch.alloc) else { return nil }
-        }
-        if let r = sc.req {
-            guard EventCodec.encodeTRES(ascii: bytes(r), maxNameBytes: SacctRecordParser.maxTRESNameBytes, into: &scratch.req) else { return nil }
-        }
-        let sameTRES = sc.alloc != nil && sc.req != nil && scratch.alloc.bytes == scratch.req.bytes
-
-        return defaultCluster.withUTF8 { dflt -> SacctFastPath.Prepared in
+        let tresLimit = SacctRecordParser.maxTRESNameBytes
+        // Room for the event: the line's text plus every varint and code at its widest, and two
+        // TRES lists of at most 16 items. A write that would not fit makes this line take the
+        // general path instead.
+        let room = (ends.last ?? 0) + 4_096
+        return defaultCluster.withUTF8 { dflt -> SacctFastPath.Prepared? in
             let cluster = sc.cluster.map(bytes) ?? dflt
-            var w = ByteWriter(capacity: 128)
-            var k = ByteWriter(capacity: 32)
-            w.u8(1); w.u8(1); w.varint(0)   // job run observed, version 1, supersedes nothing
-            if sc.dbIndex > 0 {
-                w.u8(1); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.dbIndex)
-                k.u8(1); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.dbIndex)
-            } else {
-                w.u8(2); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.jobIDRaw); w.zigzag(sc.submit)
-                k.u8(2); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.jobIDRaw); k.u64BE(UInt64(bitPattern: sc.submit))
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { ebuf -> SacctFastPath.Prepared? in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: cluster.count + 32) { kbuf -> SacctFastPath.Prepared? in
+                    guard var w = ByteCursor(ebuf), var k = ByteCursor(kbuf) else { return nil }
+                    w.u8(1); w.u8(1); w.varint(0)   // job run observed, version 1, supersedes nothing
+                    if sc.dbIndex > 0 {
+                        w.u8(1); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.dbIndex)
+                        k.u8(1); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.dbIndex)
+                    } else {
+                        w.u8(2); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.jobIDRaw); w.zigzag(sc.submit)
+                        k.u8(2); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.jobIDRaw); k.u64BE(UInt64(bitPattern: sc.submit))
+                    }
+                    w.varint(UInt64(jobIDRange.1 - jobIDRange.0)); w.raw(bytes(jobIDRange))
+                    let a = sc.account
+                    w.varint(UInt64(a.1 - a.0))
+                    if sc.accountHasUpper {
+                        for i in a.0..<a.1 { let b = base[i]; w.u8(b &- 65 < 26 ? b + 32 : b) }
+                    } else {
+                        w.raw(bytes(a))
+                    }
+                    w.varint(UInt64(sc.user.1 - sc.user.0)); w.raw(bytes(sc.user))
+                    EventCodec.encodeState(utf8: sc.state.map(bytes) ?? UnsafeBufferPointer(start: nil, count: 0), into: &w)
+                    w.zigzag(sc.submit)
+                    var flags: UInt8 = 0
+                    if sc.start != nil { flags |= 1 }
+                    if sc.end != nil { flags |= 2 }
+                    if sc.alloc != nil { flags |= 4 }
+                    if sc.req != nil { flags |= 8 }
+                    let flagsAt = w.count
+                    w.u8(flags)
+                    if let s = sc.start { w.zigzag(s - sc.submit) }
+                    if let e = sc.end { w.zigzag(e - (sc.start ?? sc.submit)) }
+                    w.zigzag(sc.suspended)
+                    let allocAt = w.count
+                    if let r = sc.alloc {
+                        guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
+                    }
+                    let reqAt = w.count
+                    if let r = sc.req {
+                        guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
+                        // ReqTRES equal to AllocTRES (most jobs) is stored once, with a flag
+                        if sc.alloc != nil, w.count - reqAt == reqAt - allocAt,
+                           EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: w.written[allocAt..<reqAt]),
+                                                  UnsafeBufferPointer(rebasing: w.written[reqAt..<w.count])) {
+                            w.truncate(to: reqAt)
+                            w.patch(at: flagsAt, flags | 16)
+                        }
+                    }
+                    guard !w.overflowed, !k.overflowed else { return nil }
+                    let clusterName = sc.cluster.map(string) ?? p.defaultCluster
+                    return .run(JobRunRecorder.PreparedRun(firstVersion: Array(w.written), key: Array(k.written), cluster: clusterName))
+                }
             }
-            w.varint(UInt64(jobIDRange.1 - jobIDRange.0)); w.raw(bytes(jobIDRange))
-            let a = sc.account
-            w.varint(UInt64(a.1 - a.0))
-            if sc.accountHasUpper {
-                for i in a.0..<a.1 { let b = base[i]; w.u8(b &- 65 < 26 ? b + 32 : b) }
-            } else {
-                w.raw(bytes(a))
-            }
-            w.varint(UInt64(sc.user.1 - sc.user.0)); w.raw(bytes(sc.user))
-            EventCodec.encodeState(utf8: sc.state.map(bytes) ?? UnsafeBufferPointer(start: nil, count: 0), into: &w)
-            w.zigzag(sc.submit)
-            var flags: UInt8 = 0
-            if sc.start != nil { flags |= 1 }
-            if sc.end != nil { flags |= 2 }
-            if sc.alloc != nil { flags |= 4 }
-            if sc.req != nil { flags |= 8 }
-            if sameTRES { flags |= 16 }
-            w.u8(flags)
-            if let s = sc.start { w.zigzag(s - sc.submit) }
-            if let e = sc.end { w.zigzag(e - (sc.start ?? sc.submit)) }
-            w.zigzag(sc.suspended)
-            if sc.alloc != nil { w.raw(scratch.alloc.bytes) }
-            if sc.req != nil && !sameTRES { w.raw(scratch.req.bytes) }
-            let clusterName = sc.cluster.map(string) ?? p.defaultCluster
-            return .run(JobRunRecorder.PreparedRun(firstVersion: w.bytes, key: k.bytes, cluster: clusterName))
         }
     }
+
 }

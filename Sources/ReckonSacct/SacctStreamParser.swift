@@ -17,6 +17,13 @@ public struct SacctStreamParser {
     private var fast = SacctFastPath(fieldCount: 16)
     private var lineNumber: UInt64 = 0
     private var assembler: SacctRecordAssembler?
+    /// The assembler's record parser, boxed for the fast path: binding it costs one retain per
+    /// line instead of a copy of the parser and the assembler (a dozen retains and releases).
+    private final class ParserBox: Sendable {
+        let parser: SacctRecordParser
+        init(_ parser: SacctRecordParser) { self.parser = parser }
+    }
+    private var parserBox: ParserBox?
     public private(set) var header: SacctHeader?
 
     public private(set) var records: UInt64 = 0
@@ -99,8 +106,8 @@ public struct SacctStreamParser {
     /// needs the general path (header, continuation, anything unusual).
     private mutating func handleFast(_ line: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
                                      emit: (JobRun) throws -> Void) throws -> Bool {
-        guard usesFastPath, let a = assembler, !a.hasPending else { return false }
-        if transcodes, let outcome = fast.prepared(line, parser: a.parser) {
+        guard usesFastPath, let box = parserBox, assembler?.hasPending == false else { return false }
+        if transcodes, let outcome = fast.prepared(line, parser: box.parser) {
             lineNumber += 1
             switch outcome {
             case .run(let run):
@@ -112,7 +119,7 @@ public struct SacctStreamParser {
             }
             return true
         }
-        guard let outcome = fast.outcome(line, parser: a.parser) else { return false }
+        guard let outcome = fast.outcome(line, parser: box.parser) else { return false }
         if case .run(let run) = outcome, SacctRecordParser.oversizedName(run) != nil { return false }   // the general path reports it
         lineNumber += 1
         switch outcome {
@@ -134,7 +141,9 @@ public struct SacctStreamParser {
             if line.trimmingCharacters().isEmpty { return }
             let h = try SacctHeader(line: Substring(line))
             header = h
-            assembler = SacctRecordAssembler(parser: SacctRecordParser(header: h, timeZone: timeZone, defaultCluster: defaultCluster))
+            let parser = SacctRecordParser(header: h, timeZone: timeZone, defaultCluster: defaultCluster)
+            assembler = SacctRecordAssembler(parser: parser)
+            parserBox = ParserBox(parser)
             return
         }
         let done = a.feed(line: line, number: lineNumber)
