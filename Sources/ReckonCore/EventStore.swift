@@ -52,6 +52,9 @@ public protocol EventStoreReader {
     func eventCount() throws(EventStoreError) -> UInt64
     /// The encoded event at `sequence`, or nil past the end.
     func eventBytes(at sequence: Sequence64) throws(EventStoreError) -> [UInt8]?
+    /// Calls `body` with the encoded event at `sequence` — in place where the store can, so the
+    /// buffer is valid only during the call — or returns nil past the end.
+    func withEventBytes<R>(at sequence: Sequence64, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R?
     /// Visits encoded events in sequence order from `start` until `body` returns false.
     /// The buffer is valid only during the call.
     func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws
@@ -89,6 +92,12 @@ public protocol EventStore: AnyObject, Sendable {
 }
 
 extension EventStoreReader {
+    /// A copy, then `body`. Stores that can lend their memory override it.
+    public func withEventBytes<R>(at sequence: Sequence64, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard let bytes = try eventBytes(at: sequence) else { return nil }
+        return try bytes.withUnsafeBytes(body)
+    }
+
     /// The decoded event at `sequence`.
     public func event(at sequence: Sequence64) throws -> Event? {
         guard let bytes = try eventBytes(at: sequence) else { return nil }

@@ -68,13 +68,16 @@ public struct JobRunRecorder {
             // The run index gets the next sequence number unless the run is there already.
             let next = try writer.eventCount()
             if let seqBytes = try writer.insertIfAbsent(StoreBytes.u64(next), in: .runs, key: key) {
-                guard let seq = StoreBytes.u64(seqBytes), let oldBytes = try writer.eventBytes(at: seq) else {
+                guard let seq = StoreBytes.u64(seqBytes),
+                      let same = try writer.withEventBytes(at: seq, { old in
+                          prepared.firstVersion.withUnsafeBytes { Self.sameRun(old, $0) }
+                      }) else {
                     throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
                 // Equal encodings are equal facts: no need to decode either version.
-                if Self.sameRun(oldBytes, prepared.firstVersion) { result.unchanged += 1; continue }
+                if same { result.unchanged += 1; continue }
                 let decoded: Event
-                do { decoded = try EventCodec.decode(oldBytes) } catch {
+                do { decoded = try EventCodec.decode(try writer.eventBytes(at: seq) ?? []) } catch {
                     throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
                 }
                 guard case .jobRunObserved(let old) = decoded else {
@@ -119,19 +122,16 @@ public struct JobRunRecorder {
 
     /// Whether two encoded events are job-run versions (kind 1, version 1) with byte-equal runs,
     /// whatever versions they supersede.
-    static func sameRun(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        func runStart(_ e: [UInt8]) -> Int? {
+    static func sameRun(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        func runStart(_ e: UnsafeRawBufferPointer) -> Int? {
             guard e.count > 3, e[0] == 1, e[1] == 1 else { return nil }
             var i = 2
             while i < e.count && e[i] >= 0x80 { i += 1 }   // the `supersedes` varint
             return i + 1
         }
         guard let i = runStart(a), let j = runStart(b), a.count - i == b.count - j else { return false }
-        return a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: pa[i...]), UnsafeBufferPointer(rebasing: pb[j...]))
-            }
-        }
+        return EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: a.assumingMemoryBound(to: UInt8.self)[i...]),
+                                      UnsafeBufferPointer(rebasing: b.assumingMemoryBound(to: UInt8.self)[j...]))
     }
 
     /// Appends the record of one observation and advances the cluster's observation mark.

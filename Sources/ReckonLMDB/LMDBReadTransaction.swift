@@ -66,6 +66,16 @@ class LMDBReadTransaction: EventStoreReader {
         return LMDBValue.bytes(value)
     }
 
+    /// The event's bytes in the memory map, without a copy.
+    func withEventBytes<R>(at sequence: Sequence64, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        let txn = try live("read event \(sequence)")
+        var value = MDB_val()
+        let rc = LMDBValue.with(sequence: sequence) { key in mdb_get(txn, environment.databases.events, &key, &value) }
+        if rc == MDB_NOTFOUND { return nil }
+        guard rc == 0 else { throw failed(rc, "read event \(sequence)") }
+        return try body(LMDBValue.buffer(value))
+    }
+
     func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws {
         let path = environment.path
         try withCursor(environment.databases.events, "read events from \(start)") { cursor in

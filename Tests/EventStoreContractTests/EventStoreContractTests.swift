@@ -153,6 +153,23 @@ struct EventStoreContractTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func withEventBytesLendsTheSameBytesAsEventBytes(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w in
+            _ = try w.append([1, 2, 3])
+            _ = try w.append([])
+            _ = try w.append(Array(repeating: 7, count: 5_000))
+        }
+        try store.read { r throws in
+            for seq in 0..<3 as Range<Sequence64> {
+                let lent = try r.withEventBytes(at: seq) { Array($0) }
+                #expect(lent == (try r.eventBytes(at: seq)))
+            }
+            #expect(try r.withEventBytes(at: 3) { $0.count } == nil)   // past the end
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func insertIfAbsentPutsOnlyANewKeyAndReturnsWhatIsThere(kind: StoreKind) throws {
         let store = try kind.make().store
         try store.write { w throws in
