@@ -46,6 +46,8 @@ public enum ReconcileDecision {
         public var pending: [UsageTarget] = []
         /// User values whose ComponentUsage is not known yet (written after the totals).
         public var deferredUsers: [UsageTarget] = []
+        /// The same values as items (target, desired amount, confirmed basis), for `plan --json`.
+        public var deferredUserItems: [SubmissionIntent.Item] = []
         public var agreed = 0
         public var skipped: [String] = []
 
@@ -97,6 +99,7 @@ public enum ReconcileDecision {
                   !plan.totalWrites.contains(where: { $0.resource == total.resource && $0.month == total.month && $0.items.contains { $0.target == total } })
             else {
                 plan.deferredUsers += items.map(\.target)
+                plan.deferredUserItems += items
                 continue
             }
             plan.userWrites.append(Write(resource: total.resource, month: total.month, kind: .userUsages(componentUsage: cu), items: items))

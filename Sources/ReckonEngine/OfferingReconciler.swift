@@ -119,6 +119,7 @@ public final class OfferingReconciler: @unchecked Sendable {
         try await execute(plan.userWrites, currentMonth: currentMonth, startNow: startNow, options: options, report: &report)
         report.plan.userWrites = plan.userWrites
         report.plan.deferredUsers = plan.deferredUsers
+        report.plan.deferredUserItems = plan.deferredUserItems
         return report
     }
 
