@@ -93,10 +93,11 @@ public enum ReconcileDecision {
         for (rm, items) in totals.sorted(by: { $0.key < $1.key }) {
             plan.totalWrites.append(Write(resource: rm.resource, month: rm.month, kind: .totals, items: items))
         }
+        // Totals this plan writes (a set: a first sync has thousands of totals and of user groups).
+        let totalsWritten = Set(plan.totalWrites.lazy.flatMap { $0.items.lazy.map(\.target) })
         for (total, items) in users.sorted(by: { $0.key < $1.key }) {
             // A ComponentUsage exists once its total is in Waldur; until then the user values wait.
-            guard let cu = state.componentUsages[total], state.confirmed[total] != nil,
-                  !plan.totalWrites.contains(where: { $0.resource == total.resource && $0.month == total.month && $0.items.contains { $0.target == total } })
+            guard let cu = state.componentUsages[total], state.confirmed[total] != nil, !totalsWritten.contains(total)
             else {
                 plan.deferredUsers += items.map(\.target)
                 plan.deferredUserItems += items
