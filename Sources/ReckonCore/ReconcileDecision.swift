@@ -71,10 +71,15 @@ public enum ReconcileDecision {
             for (t, _) in state.confirmed where options.includeUsers && t.month == month && t.user != nil && want.values[t.total] != nil {
                 keys.insert(t)
             }
-            for target in keys.sorted() {
+            // Only the keys that differ are sorted (for a stable plan): on an idle tick none do,
+            // and sorting every key of a large month was most of an idle tick's decision.
+            var differing: [UsageTarget] = []
+            for target in keys {
+                if (want.values[target] ?? .zero) == (state.confirmed[target] ?? .zero) { plan.agreed += 1 } else { differing.append(target) }
+            }
+            for target in differing.sorted() {
                 let d = want.values[target] ?? .zero
                 let c = state.confirmed[target]
-                if d == (c ?? .zero) { plan.agreed += 1; continue }
                 if pending.contains(target) { plan.pending.append(target); continue }
                 let rm = target.resourceMonth
                 if state.needsStaff[rm] != nil && !options.staff {
