@@ -46,6 +46,8 @@ public enum ReconcileDecision {
         public var pending: [UsageTarget] = []
         /// User values whose ComponentUsage is not known yet (written after the totals).
         public var deferredUsers: [UsageTarget] = []
+        /// The same values as items (target, desired amount, confirmed basis), for `plan --json`.
+        public var deferredUserItems: [SubmissionIntent.Item] = []
         public var agreed = 0
         public var skipped: [String] = []
 
@@ -69,10 +71,15 @@ public enum ReconcileDecision {
             for (t, _) in state.confirmed where options.includeUsers && t.month == month && t.user != nil && want.values[t.total] != nil {
                 keys.insert(t)
             }
-            for target in keys.sorted() {
+            // Only the keys that differ are sorted (for a stable plan): on an idle tick none do,
+            // and sorting every key of a large month was most of an idle tick's decision.
+            var differing: [UsageTarget] = []
+            for target in keys {
+                if (want.values[target] ?? .zero) == (state.confirmed[target] ?? .zero) { plan.agreed += 1 } else { differing.append(target) }
+            }
+            for target in differing.sorted() {
                 let d = want.values[target] ?? .zero
                 let c = state.confirmed[target]
-                if d == (c ?? .zero) { plan.agreed += 1; continue }
                 if pending.contains(target) { plan.pending.append(target); continue }
                 let rm = target.resourceMonth
                 if state.needsStaff[rm] != nil && !options.staff {
@@ -91,12 +98,14 @@ public enum ReconcileDecision {
         for (rm, items) in totals.sorted(by: { $0.key < $1.key }) {
             plan.totalWrites.append(Write(resource: rm.resource, month: rm.month, kind: .totals, items: items))
         }
+        // Totals this plan writes (a set: a first sync has thousands of totals and of user groups).
+        let totalsWritten = Set(plan.totalWrites.lazy.flatMap { $0.items.lazy.map(\.target) })
         for (total, items) in users.sorted(by: { $0.key < $1.key }) {
             // A ComponentUsage exists once its total is in Waldur; until then the user values wait.
-            guard let cu = state.componentUsages[total], state.confirmed[total] != nil,
-                  !plan.totalWrites.contains(where: { $0.resource == total.resource && $0.month == total.month && $0.items.contains { $0.target == total } })
+            guard let cu = state.componentUsages[total], state.confirmed[total] != nil, !totalsWritten.contains(total)
             else {
                 plan.deferredUsers += items.map(\.target)
+                plan.deferredUserItems += items
                 continue
             }
             plan.userWrites.append(Write(resource: total.resource, month: total.month, kind: .userUsages(componentUsage: cu), items: items))

@@ -119,6 +119,7 @@ public final class OfferingReconciler: @unchecked Sendable {
         try await execute(plan.userWrites, currentMonth: currentMonth, startNow: startNow, options: options, report: &report)
         report.plan.userWrites = plan.userWrites
         report.plan.deferredUsers = plan.deferredUsers
+        report.plan.deferredUserItems = plan.deferredUserItems
         return report
     }
 
@@ -228,50 +229,81 @@ public final class OfferingReconciler: @unchecked Sendable {
         return out
     }
 
-    /// Sends the writes: intent (durable) → call → outcome, then one read-back per month settles them.
+    /// How many writes share one commit of their intents and one of their outcomes.
+    public static let writeChunk = 64
+
+    /// Sends the writes: intents (durable) → calls → outcomes, then one read-back per month
+    /// settles them. Writes go in chunks of ``writeChunk``: the chunk's intents are committed in
+    /// one transaction before any of its calls, the calls are made one by one, and their outcomes
+    /// are committed in one transaction — two commits per chunk instead of two per write. A crash
+    /// (or a stop) inside a chunk leaves intents without an outcome, sent or not; like an intent
+    /// whose process died before its call, they are settled by reading back before new work.
     func execute(_ writes: [ReconcileDecision.Write], currentMonth: BillingMonth, startNow: EpochSeconds,
                  options: Options, report: inout Report) async throws {
         var sent: [BillingMonth: [Sequence64]] = [:]
-        for w in writes {
-            guard let date = SubmissionDate.choose(month: w.month, currentMonth: currentMonth, now: clock.now(), serverCalendar: options.serverCalendar) else {
-                report.notes.append("\(w.month) has not begun in every time zone yet; its writes wait for a later tick")
-                continue
+        var next = writes.startIndex
+        while next < writes.endIndex {
+            // The next chunk's intents.
+            var chunk: [(write: ReconcileDecision.Write, intent: SubmissionIntent)] = []
+            while chunk.count < Self.writeChunk && next < writes.endIndex {
+                let w = writes[next]
+                next += 1
+                guard let date = SubmissionDate.choose(month: w.month, currentMonth: currentMonth, now: clock.now(), serverCalendar: options.serverCalendar) else {
+                    report.notes.append("\(w.month) has not begun in every time zone yet; its writes wait for a later tick")
+                    continue
+                }
+                try checkMonth(currentMonth)
+                let decreasing = w.items.contains(where: \.isDecrease)
+                chunk.append((w, SubmissionIntent(offering: offeringKey, kind: w.kind, resource: w.resource, month: w.month, date: date,
+                                                  items: w.items, cause: decreasing ? try causes(resource: w.resource, month: w.month) : [],
+                                                  configFingerprint: fingerprint, staff: options.decision.staff)))
             }
-            if let nowMonth = calendar.month(containing: clock.now()), nowMonth != currentMonth {
-                throw ReconcileError.monthRolledOver(from: currentMonth, to: nowMonth)
+            guard !chunk.isEmpty else { continue }
+            let seqs = try record(chunk.map { Event.submissionIntended($0.intent) })
+            // The calls; their outcomes are committed together, also when the chunk stops early.
+            var outcomes: [Event] = []
+            var stop: (any Error)?
+            for ((w, intent), seq) in zip(chunk, seqs) {
+                FaultPoint.afterIntentCommit.hit()
+                do { try checkMonth(currentMonth) } catch { stop = error; break }
+                report.writes += 1
+                if w.items.contains(where: \.isDecrease) { report.decreases += 1 }
+                let result: SubmissionOutcome.Result
+                do {
+                    try await send(intent)
+                    FaultPoint.afterRequestSent.hit()
+                    result = .accepted
+                } catch is CancellationError {
+                    // Stopping: this intent (and the chunk's unsent ones) stay open and are resolved
+                    // by reading back on the next start.
+                    stop = CancellationError()
+                    break
+                } catch {
+                    result = WaldurConnection.outcome(of: error)
+                }
+                outcomes.append(.submissionOutcome(SubmissionOutcome(intent: seq, result: result)))
+                switch result {
+                case .accepted: report.accepted += 1
+                case .rejected(_, let m): report.rejected += 1; report.errors.append("write #\(seq) for \(w.resource) \(w.month) rejected: \(m)")
+                case .needsStaff: report.needsStaff += 1
+                case .ambiguous(let m): report.ambiguous += 1; logger.warning("write #\(seq) has no clear answer (\(m)); reading back")
+                }
+                if case .accepted = result { sent[w.month, default: []].append(seq) }
+                if case .ambiguous = result { sent[w.month, default: []].append(seq) }
             }
-            let decreasing = w.items.contains(where: \.isDecrease)
-            let intent = SubmissionIntent(offering: offeringKey, kind: w.kind, resource: w.resource, month: w.month, date: date,
-                                          items: w.items, cause: decreasing ? try causes(resource: w.resource, month: w.month) : [],
-                                          configFingerprint: fingerprint, staff: options.decision.staff)
-            let seq = try record(.submissionIntended(intent))
-            FaultPoint.afterIntentCommit.hit()
-            report.writes += 1
-            if decreasing { report.decreases += 1 }
-            let result: SubmissionOutcome.Result
-            do {
-                try await send(intent)
-                FaultPoint.afterRequestSent.hit()
-                result = .accepted
-            } catch is CancellationError {
-                // Stopping: the intent stays open and is resolved by reading back on the next start.
-                throw CancellationError()
-            } catch {
-                result = WaldurConnection.outcome(of: error)
-            }
-            _ = try record(.submissionOutcome(SubmissionOutcome(intent: seq, result: result)))
-            switch result {
-            case .accepted: report.accepted += 1
-            case .rejected(_, let m): report.rejected += 1; report.errors.append("write #\(seq) for \(w.resource) \(w.month) rejected: \(m)")
-            case .needsStaff: report.needsStaff += 1
-            case .ambiguous(let m): report.ambiguous += 1; logger.warning("write #\(seq) has no clear answer (\(m)); reading back")
-            }
-            if case .accepted = result { sent[w.month, default: []].append(seq) }
-            if case .ambiguous = result { sent[w.month, default: []].append(seq) }
+            try record(outcomes)
+            if let stop { throw stop }
         }
         if !sent.isEmpty { FaultPoint.beforeConfirmation.hit() }
         for (month, seqs) in sent.sorted(by: { $0.key < $1.key }) {
             try await confirm(seqs, month: month, report: &report)
+        }
+    }
+
+    /// A month rollover during the tick stops it: the current month's writes would land in the past one.
+    func checkMonth(_ currentMonth: BillingMonth) throws {
+        if let nowMonth = calendar.month(containing: clock.now()), nowMonth != currentMonth {
+            throw ReconcileError.monthRolledOver(from: currentMonth, to: nowMonth)
         }
     }
 
@@ -298,17 +330,20 @@ public final class OfferingReconciler: @unchecked Sendable {
         let needUsers = intents.contains { if case .userUsages = $0.1.kind { return true } else { return false } }
         var seen = try await readTotals(month: month, report: &report)
         if needUsers { seen.merge(try await readUsers(month: month, report: &report)) { a, _ in a } }
+        // One read settles them all, so their confirmations are recorded together (one commit).
+        var confirmations: [Event] = []
         for (seq, intent) in intents {
             let observed = intent.items.map { item in
                 seen[item.target] ?? ObservedValue(target: item.target, amount: nil)
             }
             let agreed = zip(intent.items, observed).allSatisfy { item, o in (o.amount ?? .zero) == item.amount }
-            _ = try record(.submissionConfirmed(SubmissionConfirmation(intent: seq, observed: observed, agreed: agreed)))
+            confirmations.append(.submissionConfirmed(SubmissionConfirmation(intent: seq, observed: observed, agreed: agreed)))
             if agreed { report.confirmed += 1 } else {
                 report.diverged += 1
                 logger.warning("write #\(seq) diverged: Waldur holds \(observed.map { "\($0.target)=\($0.amount?.description ?? "none")" }.joined(separator: ", "))")
             }
         }
+        _ = try record(confirmations)
     }
 
     // MARK: helpers
@@ -318,6 +353,15 @@ public final class OfferingReconciler: @unchecked Sendable {
         let seq = try ledger.store.write { w in try w.append(event) }
         state.apply(StoredEvent(sequence: seq, event: event))
         return seq
+    }
+
+    /// Appends `events` in order in one write transaction (one durable commit) and folds them.
+    @discardableResult
+    func record(_ events: [Event]) throws -> [Sequence64] {
+        guard !events.isEmpty else { return [] }
+        let seqs = try ledger.store.write { w in try events.map { try w.append($0) } }
+        for (seq, event) in zip(seqs, events) { state.apply(StoredEvent(sequence: seq, event: event)) }
+        return seqs
     }
 
     /// The unit factors, TRES source and time zone behind every amount.

@@ -67,16 +67,21 @@ struct SimCatalog: Sendable {
         "Requested deletion", "Deleting", "Deleted", "Error creating", "Error deleting",
     ]
 
-    var users: [User]
-    var offerings: [Offering]
-    var resources: [Resource]
-    var offeringUsers: [OfferingUser]
+    // Fixed once the seed is read: lookups go through the indexes below, built in `init`.
+    private(set) var users: [User]
+    private(set) var offerings: [Offering]
+    private(set) var resources: [Resource]
+    private(set) var offeringUsers: [OfferingUser]
     var legacyMode: Bool
+    private var userByToken: [String: Int] = [:]
+    private var offeringByUUID: [String: Int] = [:]
+    private var resourceByUUID: [String: Int] = [:]
+    private var offeringUserByUUID: [String: Int] = [:]
 
-    func user(token: String) -> User? { users.first { $0.token == token } }
-    func offering(_ uuid: String) -> Offering? { offerings.first { $0.uuid == uuid } }
-    func resource(_ uuid: String) -> Resource? { resources.first { $0.uuid == uuid } }
-    func offeringUser(_ uuid: String) -> OfferingUser? { offeringUsers.first { $0.uuid == uuid } }
+    func user(token: String) -> User? { userByToken[token].map { users[$0] } }
+    func offering(_ uuid: String) -> Offering? { offeringByUUID[uuid].map { offerings[$0] } }
+    func resource(_ uuid: String) -> Resource? { resourceByUUID[uuid].map { resources[$0] } }
+    func offeringUser(_ uuid: String) -> OfferingUser? { offeringUserByUUID[uuid].map { offeringUsers[$0] } }
 
     /// Staff, support, or a service provider of the resource's offering, or a member of its project.
     func canSee(_ user: User, resource: Resource) -> Bool {
@@ -122,6 +127,7 @@ struct SimCatalog: Sendable {
             guard tokens.insert(user.token).inserted else {
                 throw SimulatorError.invalidSeed("\(field).token is used by another user")
             }
+            userByToken[user.token] = users.count
             users.append(User(
                 id: index + 1,
                 uuid: try user.uuid.map { try uuid($0, "\(field).uuid") } ?? derivedUUID("user", user.username),
@@ -155,9 +161,10 @@ struct SimCatalog: Sendable {
                     limitAmount: component.limitAmount))
             }
             let offeringUUID = try uuid(offering.uuid, "\(field).uuid")
-            guard !offerings.contains(where: { $0.uuid == offeringUUID }) else {
+            guard offeringByUUID[offeringUUID] == nil else {
                 throw SimulatorError.invalidSeed("\(field).uuid \"\(offering.uuid)\" appears twice")
             }
+            offeringByUUID[offeringUUID] = offerings.count
             offerings.append(Offering(
                 uuid: offeringUUID, customerUUID: try uuid(offering.customerUUID, "\(field).customer_uuid"),
                 name: offering.name ?? "Offering \(index + 1)",
@@ -169,10 +176,10 @@ struct SimCatalog: Sendable {
             let field = "resources[\(index)]"
             let resourceUUID = try uuid(resource.uuid, "\(field).uuid")
             let offeringUUID = try uuid(resource.offeringUUID, "\(field).offering_uuid")
-            guard offerings.contains(where: { $0.uuid == offeringUUID }) else {
+            guard offeringByUUID[offeringUUID] != nil else {
                 throw SimulatorError.invalidSeed("\(field).offering_uuid \"\(resource.offeringUUID)\" names no seeded offering")
             }
-            guard !resources.contains(where: { $0.uuid == resourceUUID }) else {
+            guard resourceByUUID[resourceUUID] == nil else {
                 throw SimulatorError.invalidSeed("\(field).uuid \"\(resource.uuid)\" appears twice")
             }
             let state = resource.state ?? "OK"
@@ -181,6 +188,7 @@ struct SimCatalog: Sendable {
                     "\(field).state \"\(state)\" is not one of \(SimCatalog.resourceStates.joined(separator: ", "))")
             }
             let name = resource.name ?? "resource-\(index + 1)"
+            resourceByUUID[resourceUUID] = resources.count
             resources.append(Resource(
                 uuid: resourceUUID, offeringUUID: offeringUUID, backendID: resource.backendID ?? "", state: state,
                 name: name, slug: resource.slug ?? name.lowercased(),
@@ -196,7 +204,7 @@ struct SimCatalog: Sendable {
         for (index, offeringUser) in (seed.offeringUsers ?? []).enumerated() {
             let field = "offering_users[\(index)]"
             let offeringUUID = try uuid(offeringUser.offeringUUID, "\(field).offering_uuid")
-            guard offerings.contains(where: { $0.uuid == offeringUUID }) else {
+            guard offeringByUUID[offeringUUID] != nil else {
                 throw SimulatorError.invalidSeed(
                     "\(field).offering_uuid \"\(offeringUser.offeringUUID)\" names no seeded offering")
             }
@@ -207,8 +215,11 @@ struct SimCatalog: Sendable {
             if let username = offeringUser.username, username.isEmpty || username.count > 100 {
                 throw SimulatorError.invalidSeed("\(field).username \"\(username)\" must have 1 to 100 characters")
             }
+            let offeringUserUUID = try uuid(offeringUser.uuid, "\(field).uuid")
+            // A later duplicate would be unreachable by uuid; the first one wins, as before.
+            if offeringUserByUUID[offeringUserUUID] == nil { offeringUserByUUID[offeringUserUUID] = offeringUsers.count }
             offeringUsers.append(OfferingUser(
-                uuid: try uuid(offeringUser.uuid, "\(field).uuid"), offeringUUID: offeringUUID,
+                uuid: offeringUserUUID, offeringUUID: offeringUUID,
                 username: offeringUser.username, userUsername: offeringUser.userUsername,
                 userUUID: try offeringUser.userUUID.map { try uuid($0, "\(field).user_uuid") }
                     ?? derivedUUID("person", offeringUser.userUsername),

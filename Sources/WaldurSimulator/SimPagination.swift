@@ -1,3 +1,16 @@
+/// A list endpoint's answer before paging: every matching item, filtered and in order, rendered
+/// to JSON only for the page asked for (rendering is what a page of a long list costs).
+struct SimList: Sendable {
+    var count: Int
+    var render: @Sendable (Range<Int>) -> [JSONValue]
+}
+
+/// A list handler's outcome: the list, or a response (a 400 for a bad filter).
+enum SimListing: Sendable {
+    case list(SimList)
+    case failed(SimResponse)
+}
+
 /// Waldur's `LinkHeaderPagination` and `field=` restriction for list endpoints (reference §4.3).
 enum SimPagination {
     static let defaultPageSize = 10
@@ -6,11 +19,16 @@ enum SimPagination {
     /// Answers a list request: a bare JSON array of one page, `X-Result-Count`, `Link` with
     /// absolute URLs, 404 `Invalid page.` past the end, no body for HEAD.
     static func respond(_ request: SimRequest, path: String, items: [JSONValue]) -> SimResponse {
+        respond(request, path: path, list: SimList(count: items.count) { Array(items[$0]) })
+    }
+
+    /// The same for a list that renders only the requested page's items.
+    static func respond(_ request: SimRequest, path: String, list: SimList) -> SimResponse {
         var pageSize = defaultPageSize
         if let text = request.value("page_size"), let value = Int(text), value > 0 {
             pageSize = min(value, maxPageSize)
         }
-        let count = items.count
+        let count = list.count
         let pageCount = max(1, (count + pageSize - 1) / pageSize)
         var page = 1
         if let text = request.value("page") {
@@ -22,7 +40,7 @@ enum SimPagination {
                 return .detail(404, "Invalid page.")
             }
         }
-        let slice = Array(items[min(count, (page - 1) * pageSize)..<min(count, page * pageSize)])
+        let slice = list.render(min(count, (page - 1) * pageSize)..<min(count, page * pageSize))
         let fields = request.values("field")
         let rendered = JSONValue.array(fields.isEmpty ? slice : slice.map { restrict($0, to: fields) })
 

@@ -28,21 +28,102 @@ struct SimUsageStore: Sendable, Codable, Equatable {
         var modified: Date
     }
 
-    var componentUsages: [ComponentUsage] = []
-    var userUsages: [UserUsage] = []
+    /// The records, in creation order. Changed only through the methods below, which keep the
+    /// indexes in step (a record's identity — uuid, resource, type, month, parent, username —
+    /// never changes once created).
+    private(set) var componentUsages: [ComponentUsage] = []
+    private(set) var userUsages: [UserUsage] = []
     /// `Resource.current_usages`: the components of the last `set_usage` call only.
     var currentUsages: [String: [String: SimDecimal]] = [:]
 
-    func componentUsage(uuid: String) -> ComponentUsage? {
-        componentUsages.first { $0.uuid == uuid }
+    /// What identifies a component usage: Waldur upserts by (resource, type, billing month).
+    struct UsageKey: Hashable, Sendable {
+        var resource: String
+        var type: String
+        var period: SimBillingPeriod
     }
 
+    /// What identifies a user usage: (parent component usage, username).
+    struct UserKey: Hashable, Sendable {
+        var parent: String
+        var username: String
+    }
+
+    // Derived from the records; rebuilt when decoded, never persisted or compared.
+    private var usageByUUID: [String: Int] = [:]
+    private var usageByKey: [UsageKey: Int] = [:]
+    private var userRowByKey: [UserKey: Int] = [:]
+    private var userRowsByParent: [String: [Int]] = [:]
+
+    private enum CodingKeys: String, CodingKey {
+        case componentUsages, userUsages, currentUsages
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        for usage in try c.decode([ComponentUsage].self, forKey: .componentUsages) { _ = append(usage) }
+        for row in try c.decode([UserUsage].self, forKey: .userUsages) { _ = append(row) }
+        currentUsages = try c.decode([String: [String: SimDecimal]].self, forKey: .currentUsages)
+    }
+
+    static func == (lhs: SimUsageStore, rhs: SimUsageStore) -> Bool {
+        lhs.componentUsages == rhs.componentUsages && lhs.userUsages == rhs.userUsages && lhs.currentUsages == rhs.currentUsages
+    }
+
+    func componentUsage(uuid: String) -> ComponentUsage? {
+        usageByUUID[uuid].map { componentUsages[$0] }
+    }
+
+    func componentUsageIndex(uuid: String) -> Int? { usageByUUID[uuid] }
+
     func componentUsageIndex(resource: String, type: String, period: SimBillingPeriod) -> Int? {
-        componentUsages.firstIndex { $0.resourceUUID == resource && $0.type == type && $0.billingPeriod == period }
+        usageByKey[UsageKey(resource: resource, type: type, period: period)]
+    }
+
+    func userUsageIndex(parent: String, username: String) -> Int? {
+        userRowByKey[UserKey(parent: parent, username: username)]
     }
 
     func userUsages(of componentUsageUUID: String) -> [UserUsage] {
-        userUsages.filter { $0.componentUsageUUID == componentUsageUUID }
+        (userRowsByParent[componentUsageUUID] ?? []).map { userUsages[$0] }
+    }
+
+    /// Adds a component usage; returns its index. The first record of a (resource, type, month)
+    /// or uuid stays the one found by lookups, as a linear search would find it.
+    mutating func append(_ usage: ComponentUsage) -> Int {
+        let index = componentUsages.count
+        componentUsages.append(usage)
+        if usageByUUID[usage.uuid] == nil { usageByUUID[usage.uuid] = index }
+        let key = UsageKey(resource: usage.resourceUUID, type: usage.type, period: usage.billingPeriod)
+        if usageByKey[key] == nil { usageByKey[key] = index }
+        return index
+    }
+
+    /// Adds a user usage; returns its index.
+    mutating func append(_ row: UserUsage) -> Int {
+        let index = userUsages.count
+        userUsages.append(row)
+        let key = UserKey(parent: row.componentUsageUUID, username: row.username)
+        if userRowByKey[key] == nil { userRowByKey[key] = index }
+        userRowsByParent[row.componentUsageUUID, default: []].append(index)
+        return index
+    }
+
+    /// Changes the values (not the identity) of the component usage at `index`.
+    mutating func updateComponentUsage(at index: Int, _ change: (inout ComponentUsage) -> Void) {
+        let before = componentUsages[index]
+        change(&componentUsages[index])
+        let after = componentUsages[index]
+        precondition(after.uuid == before.uuid && after.resourceUUID == before.resourceUUID && after.type == before.type
+                     && after.billingPeriod == before.billingPeriod, "a component usage's identity changed")
+    }
+
+    /// Changes the values (not the identity) of the user usage at `index`.
+    mutating func updateUserUsage(at index: Int, _ change: (inout UserUsage) -> Void) {
+        let before = userUsages[index]
+        change(&userUsages[index])
+        precondition(userUsages[index].componentUsageUUID == before.componentUsageUUID && userUsages[index].username == before.username,
+                     "a user usage's identity changed")
     }
 
     /// Builds the seeded usages; throws `invalidSeed` naming the bad field and value.
@@ -83,7 +164,7 @@ struct SimUsageStore: Sendable, Codable, Equatable {
             } else {
                 uuid = SimUUID.random()
             }
-            componentUsages.append(ComponentUsage(
+            _ = append(ComponentUsage(
                 uuid: uuid, resourceUUID: resourceUUID, type: entry.type, billingPeriod: period, usage: usage,
                 date: date, created: date, description: entry.description ?? "", recurring: false,
                 missingUsagePolicy: "none", modifiedBy: nil))
@@ -99,10 +180,10 @@ struct SimUsageStore: Sendable, Codable, Equatable {
                     }
                     offeringUserUUID = normalized
                 }
-                guard !userUsages.contains(where: { $0.componentUsageUUID == uuid && $0.username == userEntry.username }) else {
+                guard userUsageIndex(parent: uuid, username: userEntry.username) == nil else {
                     throw SimulatorError.invalidSeed("\(ufield).username \"\(userEntry.username)\" appears twice")
                 }
-                userUsages.append(UserUsage(
+                _ = append(UserUsage(
                     uuid: try userEntry.uuid.map {
                         guard let value = SimUUID.normalize($0) else {
                             throw SimulatorError.invalidSeed("\(ufield).uuid \"\($0)\" is not a UUID")

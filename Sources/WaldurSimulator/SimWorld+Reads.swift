@@ -20,13 +20,13 @@ extension SimWorld {
         }
     }
 
-    func providerResources(_ request: SimRequest, user: SimCatalog.User) -> SimResponse {
+    func providerResources(_ request: SimRequest, user: SimCatalog.User) -> SimListing {
         var filters = SimFilters(request)
         let offerings = filters.uuids("offering_uuid")
         let states = filters.choices("state", SimCatalog.resourceStates)
         let projects = filters.uuids("project_uuid")
         let customers = filters.uuids("customer_uuid")
-        if let failure = filters.failure { return failure }
+        if let failure = filters.failure { return .failed(failure) }
         let backendID = filters.text("backend_id")
         let name = filters.text("name")?.lowercased()
         let nameExact = filters.text("name_exact")
@@ -39,8 +39,8 @@ extension SimWorld {
                 && (name.map { resource.name.lowercased().contains($0) } ?? true)
                 && (nameExact.map { $0 == resource.name } ?? true)
         }
-        return SimPagination.respond(request, path: SimRoute.providerResources.template,
-                                     items: items.map { renderResource($0, base: request.baseURL) })
+        let base = request.baseURL
+        return .list(SimList(count: items.count) { range in items[range].map { renderResource($0, base: base) } })
     }
 
     func providerResource(_ request: SimRequest, user: SimCatalog.User, id: String) -> SimResponse {
@@ -59,12 +59,12 @@ extension SimWorld {
         }
     }
 
-    func offeringUsers(_ request: SimRequest, user: SimCatalog.User) -> SimResponse {
+    func offeringUsers(_ request: SimRequest, user: SimCatalog.User) -> SimListing {
         var filters = SimFilters(request)
         let offerings = filters.uuids("offering_uuid")
         let states = filters.choices("state", SimCatalog.offeringUserStates)
         let userUUIDs = filters.uuids("user_uuid")
-        if let failure = filters.failure { return failure }
+        if let failure = filters.failure { return .failed(failure) }
         let userUsername = filters.text("user_username")?.lowercased()
         let isRestricted = filters.boolean("is_restricted")
         let items = visibleOfferingUsers(user).filter { offeringUser in
@@ -74,8 +74,8 @@ extension SimWorld {
                 && (userUsername.map { $0 == offeringUser.userUsername.lowercased() } ?? true)
                 && (isRestricted.map { $0 == offeringUser.isRestricted } ?? true)
         }
-        return SimPagination.respond(request, path: SimRoute.offeringUsers.template,
-                                     items: items.map { renderOfferingUser($0, base: request.baseURL) })
+        let base = request.baseURL
+        return .list(SimList(count: items.count) { range in items[range].map { renderOfferingUser($0, base: base) } })
     }
 
     func offeringUser(_ request: SimRequest, user: SimCatalog.User, id: String) -> SimResponse {
@@ -90,7 +90,7 @@ extension SimWorld {
         }
     }
 
-    func componentUsages(_ request: SimRequest, user: SimCatalog.User) -> SimResponse {
+    func componentUsages(_ request: SimRequest, user: SimCatalog.User) -> SimListing {
         var filters = SimFilters(request)
         let resources = filters.uuids("resource_uuid")
         let offerings = filters.uuids("offering_uuid")
@@ -101,7 +101,7 @@ extension SimWorld {
         let month = filters.number("billing_period_month")
         let after = filters.date("date_after")
         let before = filters.date("date_before")
-        if let failure = filters.failure { return failure }
+        if let failure = filters.failure { return .failed(failure) }
         let type = filters.text("type")
         let items = visibleComponentUsages(user).filter { usage in
             let resource = catalog.resource(usage.resourceUUID)
@@ -121,7 +121,7 @@ extension SimWorld {
             if lhs.type != rhs.type { return lhs.type < rhs.type }
             return lhs.uuid < rhs.uuid
         }
-        return SimPagination.respond(request, path: SimRoute.componentUsages.template, items: items.map(renderComponentUsage))
+        return .list(SimList(count: items.count) { range in items[range].map(renderComponentUsage) })
     }
 
     func componentUsage(_ request: SimRequest, user: SimCatalog.User, id: String) -> SimResponse {
@@ -135,14 +135,14 @@ extension SimWorld {
         return store.userUsages.filter { visibleParents.contains($0.componentUsageUUID) }
     }
 
-    func componentUserUsages(_ request: SimRequest, user: SimCatalog.User) -> SimResponse {
+    func componentUserUsages(_ request: SimRequest, user: SimCatalog.User) -> SimListing {
         var filters = SimFilters(request)
         let resources = filters.uuids("resource_uuid")
         let offerings = filters.uuids("offering_uuid")
         let billingPeriod = filters.date("component_usage__billing_period")
         let year = filters.number("billing_period_year")
         let month = filters.number("billing_period_month")
-        if let failure = filters.failure { return failure }
+        if let failure = filters.failure { return .failed(failure) }
         let type = filters.text("type")
         let username = filters.text("username")?.lowercased()
         let rows = visibleUserUsages(user).compactMap { row -> (SimUsageStore.UserUsage, SimUsageStore.ComponentUsage)? in
@@ -162,8 +162,8 @@ extension SimWorld {
             if lhs.0.username != rhs.0.username { return lhs.0.username < rhs.0.username }
             return lhs.0.uuid < rhs.0.uuid
         }
-        return SimPagination.respond(request, path: SimRoute.componentUserUsages.template,
-                                     items: rows.map { renderUserUsage($0.0, base: request.baseURL) })
+        let base = request.baseURL
+        return .list(SimList(count: rows.count) { range in rows[range].map { renderUserUsage($0.0, base: base) } })
     }
 
     func componentUserUsage(_ request: SimRequest, user: SimCatalog.User, id: String) -> SimResponse {

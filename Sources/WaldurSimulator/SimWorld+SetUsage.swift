@@ -140,12 +140,14 @@ extension SimWorld {
                 usage: .zero, date: stamp, created: now, description: "", recurring: false,
                 missingUsagePolicy: "none", modifiedBy: user.id)
             let index = upsertComponentUsage(resource: resource.uuid, type: item.type, period: period, creating: fresh)
-            store.componentUsages[index].usage = item.amount
-            store.componentUsages[index].date = stamp
-            store.componentUsages[index].description = item.description
-            store.componentUsages[index].recurring = item.recurring
-            store.componentUsages[index].missingUsagePolicy = item.missingUsagePolicy
-            store.componentUsages[index].modifiedBy = user.id
+            store.updateComponentUsage(at: index) { usage in
+                usage.usage = item.amount
+                usage.date = stamp
+                usage.description = item.description
+                usage.recurring = item.recurring
+                usage.missingUsagePolicy = item.missingUsagePolicy
+                usage.modifiedBy = user.id
+            }
             current[item.type] = item.amount
         }
         store.currentUsages[resource.uuid] = current

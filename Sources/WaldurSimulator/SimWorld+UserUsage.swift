@@ -60,11 +60,26 @@ extension SimWorld {
             }
         }
 
-        // Apply to a copy so that a failing item leaves nothing behind.
-        var next = self
+        // The one failure left after validation is S1's: the singular form updating an existing
+        // row without `usage` raises KeyError (reference trap T14). It is decided before anything
+        // changes, so a failing request leaves nothing behind.
+        if !bulk, let item = items.first, item.usage == nil {
+            var targetUUID: String? = parent.uuid
+            if let date = item.date {
+                let period = SimDateTime.billingPeriod(of: date, in: timeZone)
+                if period != parent.billingPeriod {
+                    targetUUID = store.componentUsageIndex(resource: resource.uuid, type: parent.type, period: period)
+                        .map { store.componentUsages[$0].uuid }
+                }
+            }
+            if let targetUUID, store.userUsageIndex(parent: targetUUID, username: item.username) != nil {
+                return SimResponse(status: 500, headers: [("Content-Type", "text/html; charset=utf-8")],
+                                   body: Array("<h1>Server Error (500)</h1>".utf8))
+            }
+        }
         var zeroParents: Set<String> = []
         for item in items {
-            var parentIndex = next.store.componentUsages.firstIndex { $0.uuid == parent.uuid } ?? 0
+            var parentIndex = store.componentUsageIndex(uuid: parent.uuid) ?? 0
             if let date = item.date {
                 let period = SimDateTime.billingPeriod(of: date, in: timeZone)
                 if period != parent.billingPeriod {
@@ -72,32 +87,28 @@ extension SimWorld {
                         uuid: SimUUID.random(), resourceUUID: resource.uuid, type: parent.type, billingPeriod: period,
                         usage: .zero, date: date, created: now, description: "", recurring: false,
                         missingUsagePolicy: "none", modifiedBy: user.id)
-                    parentIndex = next.upsertComponentUsage(
-                        resource: resource.uuid, type: parent.type, period: period, creating: fresh)
+                    parentIndex = upsertComponentUsage(resource: resource.uuid, type: parent.type, period: period, creating: fresh)
                 }
             }
-            let target = next.store.componentUsages[parentIndex]
+            let target = store.componentUsages[parentIndex]
             if target.usage == .zero { zeroParents.insert(target.uuid) }
-            if let rowIndex = next.store.userUsages.firstIndex(where: { $0.componentUsageUUID == target.uuid && $0.username == item.username }) {
-                guard let usage = item.usage ?? (bulk ? SimDecimal.zero : nil) else {
-                    // S1 raises KeyError on `validated_data["usage"]` here (reference trap T14).
-                    return SimResponse(status: 500, headers: [("Content-Type", "text/html; charset=utf-8")],
-                                       body: Array("<h1>Server Error (500)</h1>".utf8))
+            if let rowIndex = store.userUsageIndex(parent: target.uuid, username: item.username) {
+                let usage = item.usage ?? .zero   // bulk items without `usage` count as 0; singular ones were refused above
+                store.updateUserUsage(at: rowIndex) { row in
+                    row.usage = usage
+                    row.modified = now
                 }
-                next.store.userUsages[rowIndex].usage = usage
-                next.store.userUsages[rowIndex].modified = now
             } else {
-                next.store.userUsages.append(SimUsageStore.UserUsage(
+                _ = store.append(SimUsageStore.UserUsage(
                     uuid: SimUUID.random(), componentUsageUUID: target.uuid, username: item.username,
                     usage: item.usage ?? .zero, offeringUserUUID: item.offeringUserUUID, created: now, modified: now))
             }
         }
         for parentUUID in zeroParents {
-            guard let index = next.store.componentUsages.firstIndex(where: { $0.uuid == parentUUID }) else { continue }
-            let total = next.store.userUsages(of: parentUUID).reduce(SimDecimal.zero) { $0 + $1.usage }
-            next.store.componentUsages[index].usage = total
+            guard let index = store.componentUsageIndex(uuid: parentUUID) else { continue }
+            let total = store.userUsages(of: parentUUID).reduce(SimDecimal.zero) { $0 + $1.usage }
+            store.updateComponentUsage(at: index) { $0.usage = total }
         }
-        self = next
         return .created
     }
 

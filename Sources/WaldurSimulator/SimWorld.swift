@@ -59,7 +59,6 @@ struct SimWorld: Sendable {
     mutating func upsertComponentUsage(resource: String, type: String, period: SimBillingPeriod,
                                        creating record: SimUsageStore.ComponentUsage) -> Int {
         if let index = store.componentUsageIndex(resource: resource, type: type, period: period) { return index }
-        store.componentUsages.append(record)
-        return store.componentUsages.count - 1
+        return store.append(record)
     }
 }

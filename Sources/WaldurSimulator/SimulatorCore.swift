@@ -75,13 +75,13 @@ actor SimulatorCore {
         switch route {
         case .me: return world.me(request, user: user)
         case .providerOffering(let id): return world.providerOffering(request, user: user, id: id)
-        case .providerResources: return world.providerResources(request, user: user)
+        case .providerResources: return list(request, user: user, route: route) { $0.providerResources(request, user: user) }
         case .providerResource(let id): return world.providerResource(request, user: user, id: id)
-        case .offeringUsers: return world.offeringUsers(request, user: user)
+        case .offeringUsers: return list(request, user: user, route: route) { $0.offeringUsers(request, user: user) }
         case .offeringUser(let id): return world.offeringUser(request, user: user, id: id)
-        case .componentUsages: return world.componentUsages(request, user: user)
+        case .componentUsages: return list(request, user: user, route: route) { $0.componentUsages(request, user: user) }
         case .componentUsage(let id): return world.componentUsage(request, user: user, id: id)
-        case .componentUserUsages: return world.componentUserUsages(request, user: user)
+        case .componentUserUsages: return list(request, user: user, route: route) { $0.componentUserUsages(request, user: user) }
         case .componentUserUsage(let id): return world.componentUserUsage(request, user: user, id: id)
         case .setUsage: return write { $0.setUsage(request, user: user) }
         case .setUserUsage(let id): return write { $0.setUserUsages(request, user: user, id: id, bulk: false) }
@@ -90,11 +90,34 @@ actor SimulatorCore {
         }
     }
 
-    /// Runs a write on the world and persists the result when something changed.
+    /// The last list answered, before paging, by what selects it: a client paging through a long
+    /// list asks for the same list again with only `page` changed, and gets it without filtering,
+    /// sorting or rendering it again. Cleared before every write (and by the clock), so it never
+    /// serves data older than the world, and the write changes the world's storage in place.
+    private var listCache: (key: [String], list: SimList)?
+
+    private func list(_ request: SimRequest, user: SimCatalog.User, route: SimRoute, _ make: (SimWorld) -> SimListing) -> SimResponse {
+        let key = [route.template, String(user.id), request.baseURL]
+            + request.query.filter { $0.name != "page" }.flatMap { [$0.name, $0.value] }
+        if let cached = listCache, cached.key == key {
+            return SimPagination.respond(request, path: route.template, list: cached.list)
+        }
+        listCache = nil
+        switch make(world) {
+        case .failed(let response):
+            return response
+        case .list(let list):
+            listCache = (key, list)
+            return SimPagination.respond(request, path: route.template, list: list)
+        }
+    }
+
+    /// Runs a write on the world and persists the result after a successful (2xx) write: a
+    /// refused write changes nothing (every handler validates before it changes anything).
     private func write(_ body: (inout SimWorld) -> SimResponse) -> SimResponse {
-        let before = world.store
+        listCache = nil
         let response = body(&world)
-        if world.store != before, let statePath {
+        if (200..<300).contains(response.status), let statePath {
             do {
                 try SimStateFile.save(world.store, to: statePath)
             } catch {
@@ -113,6 +136,7 @@ actor SimulatorCore {
 
     func setNow(_ date: Date?) {
         fixedNow = date
+        listCache = nil
     }
 
     func requestCounts() -> [String: Int] {
@@ -149,6 +173,7 @@ actor SimulatorCore {
             return .json(200, faultsJSON())
         case .adminClock:
             if request.method == "POST" {
+                listCache = nil
                 guard let body = JSONValue.parse(request.body), body.isObject else {
                     return .detail(400, "clock: expected a JSON object such as {\"now\": \"2026-08-01T00:10:00+03:00\"}")
                 }

@@ -47,11 +47,17 @@ struct SacctGenerator {
 
     let o: Options
     var rnd: SplitMix64
-    private let accountNames: [String]
-    private let userNames: [String]
+    let accountNames: [String]
+    let userNames: [String]
     private let userUIDs: [Int]
+    /// `--names-out` (``GeneratorExtras``): where to list the names, if asked.
+    private let namesOut: String?
 
-    init(_ o: Options) {
+    init(_ options: Options) {
+        var o = options
+        let extras = GeneratorExtras.fromCommandLine()
+        extras.apply(to: &o)
+        namesOut = extras.namesOut
         self.o = o
         rnd = SplitMix64(seed: o.seed)
         let words = ["phys", "chem", "bio", "astro", "climate", "ml", "geo", "mat", "cfd", "genom", "neuro", "qc"]
@@ -86,6 +92,7 @@ struct SacctGenerator {
 
     /// Writes `rows` rows (plus the header) to `out`, and the 4-field rows to `peer` if given.
     mutating func run(out: inout BufferedOutput, peer: inout BufferedOutput?) {
+        if let namesOut { writeNames(to: namesOut) }
         out.write("JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES\n")
         var written = 0
         var nextRaw: UInt64 = 1_000_000

@@ -31,18 +31,15 @@ struct PlanCommand: AsyncParsableCommand {
                 for item in w.items {
                     let confirmed = item.basedOn ?? .zero
                     if json {
-                        print(JSONText.object([
-                            ("offering", JSONText.string(report.offering)), ("resource", JSONText.string(w.resource)),
-                            ("month", JSONText.string(w.month.description)), ("component", JSONText.string(item.target.component)),
-                            ("user", JSONText.optional(item.target.user)), ("confirmed", JSONText.optional(item.basedOn?.description)),
-                            ("desired", JSONText.string(item.amount.description)), ("delta", JSONText.string((item.amount - confirmed).description)),
-                        ]))
+                        print(jsonLine(report.offering, item, deferred: false))
                     } else {
                         table.add([w.resource, w.month.description, item.target.component, item.target.user ?? "-",
                                    item.basedOn?.description ?? "none", item.amount.description, (item.amount - confirmed).description])
                     }
                 }
             }
+            // User values that follow their totals within the same tick (their ComponentUsage does not exist yet).
+            if json { for item in report.plan.deferredUserItems { print(jsonLine(report.offering, item, deferred: true)) } }
             if !json {
                 if !report.plan.deferredUsers.isEmpty { print("\(report.plan.deferredUsers.count) user value(s) follow once their totals exist in Waldur") }
                 for h in report.plan.held { print("held decrease: \(h.target) \(h.confirmed) → \(h.desired)") }
@@ -55,5 +52,17 @@ struct PlanCommand: AsyncParsableCommand {
         if !json && table.rows.count > 0 { print(table.render()) }
         for e in result.errors { StandardError.write("reckon: error: \(e)") }
         if !result.errors.isEmpty { throw ExitCode(1) }
+    }
+
+    /// One key to write, as a JSON object; `deferred` marks a user value that waits for its total.
+    func jsonLine(_ offering: String, _ item: SubmissionIntent.Item, deferred: Bool) -> String {
+        var pairs: [(String, String)] = [
+            ("offering", JSONText.string(offering)), ("resource", JSONText.string(item.target.resource)),
+            ("month", JSONText.string(item.target.month.description)), ("component", JSONText.string(item.target.component)),
+            ("user", JSONText.optional(item.target.user)), ("confirmed", JSONText.optional(item.basedOn?.description)),
+            ("desired", JSONText.string(item.amount.description)), ("delta", JSONText.string((item.amount - (item.basedOn ?? .zero)).description)),
+        ]
+        if deferred { pairs.append(("deferred", "true")) }
+        return JSONText.object(pairs)
     }
 }

@@ -29,11 +29,13 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let release = releaseHeld, poll = !noPoll
-        let result = try await ReconcileSetup.with(global: global, lock: true) { setup in
+        let (result, logger) = try await ReconcileSetup.with(global: global, lock: true) { setup in
             let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases, releaseHeld: release)
-            return await setup.tick.run(decision: decision, pollSacct: poll)
+            return (await setup.tick.run(decision: decision, pollSacct: poll), setup.logger)
         }
         TickSummary.print(result)
+        // The whole process so far (start-up, the tick, shutting the HTTP clients down), sacct not included.
+        ProcessResources.current().log(logger, "process resources")
         if !result.ok { throw ExitCode(1) }
     }
 }

@@ -50,6 +50,36 @@ import Testing
         #expect(w.items[1].isDecrease)
     }
 
+    /// Many keys, most of them agreeing: the writes hold the differing keys in target order
+    /// (only those are sorted), the count of agreeing keys is exact, and deferred user values
+    /// keep their items. Expected values are built from the inputs, key by key.
+    @Test func largePlanIsOrderedAndCountsAgreeingKeys() {
+        var confirmed: [UsageTarget: WaldurAmount] = [:], want: [UsageTarget: WaldurAmount] = [:]
+        var expectedR1: [UsageTarget] = [], expectedAgreed = 0
+        for i in 0..<400 {
+            let target = t(i % 2 == 0 ? r1 : r2, "c" + String(String(1000 + i).dropFirst()))
+            want[target] = a("\(i).00")
+            if i % 7 == 0 {
+                confirmed[target] = a("\(i + 1).00")
+                if i % 2 == 0 { expectedR1.append(target) }
+            } else {
+                confirmed[target] = a("\(i).00")
+                expectedAgreed += 1
+            }
+        }
+        let users = (0..<30).map { t(r1, "c000", "user" + String(String(100 + 29 - $0).dropFirst())) }
+        for u in users { want[u] = a("1.00") }
+        let p = ReconcileDecision.plan(offering: o, desired: desired(want), state: state(confirmed))
+        #expect(p.agreed == expectedAgreed)
+        let w1 = p.totalWrites.first { $0.resource == r1 }
+        #expect(w1?.items.map(\.target) == expectedR1.sorted())
+        #expect(p.totalWrites.map(\.resource) == [r1, r2])
+        // c000 of r1 is written in this plan, so its users wait, in target order, with their items.
+        #expect(p.deferredUsers == users.sorted())
+        #expect(p.deferredUserItems.map(\.target) == users.sorted())
+        #expect(p.deferredUserItems.allSatisfy { $0.amount == a("1.00") && $0.basedOn == nil })
+    }
+
     @Test func userValuesWaitForTheirTotalToExist() {
         let p = ReconcileDecision.plan(offering: o, desired: desired([t(r1, "cpu"): a("3.00"), t(r1, "cpu", "alice"): a("3.00")]), state: state([:]))
         #expect(p.totalWrites.count == 1)

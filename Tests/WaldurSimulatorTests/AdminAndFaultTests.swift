@@ -121,6 +121,33 @@ import WaldurSimulator
             let stored = try await sim.storedUsages()
             #expect(stored.count == 1)
             #expect(stored.first?["usage"] as? String == "3.00")
+            // The restored records are found by uuid and by (resource, type, month): a user value
+            // goes under the restored parent, and a new total overwrites it rather than adding one.
+            let uuid = try #require(stored.first?["uuid"] as? String)
+            let users = try await sim.post("/api/marketplace-component-usages/\(uuid)/set_user_usages/", #"{"usages":[{"username":"alice","usage":"1"}]}"#)
+            #expect(users.status == 201)
+            #expect(try await sim.storedUserUsages().first?["component_usage_uuid"] as? String == uuid)
+            #expect(try await sim.post(Self.setUsage, Self.body).status == 201)
+            #expect(try await sim.storedUsages().count == 1)
+        }
+    }
+
+    /// A client pages through a list while writes happen in between: every page reflects the
+    /// writes before it (the simulator keeps a listed result only until the next write).
+    @Test func listPagesFollowWritesBetweenPages() async throws {
+        try await withHarness { sim in
+            let list = "/api/marketplace-component-usages/?page_size=1"
+            #expect(try await sim.post(Self.setUsage, Self.body).status == 201)
+            let first = try await sim.get(list)
+            #expect(first.header("X-Result-Count") == "1")
+            #expect(try await sim.post(Self.setUsage, "{\"resource\":\"\(IDs.resourceOK)\",\"usages\":[{\"type\":\"ram\",\"amount\":\"5\"}]}").status == 201)
+            let second = try await sim.get(list + "&page=2")
+            #expect(second.status == 200)
+            #expect(second.header("X-Result-Count") == "2")
+            let again = try await sim.get(list)
+            #expect(again.header("X-Result-Count") == "2")
+            let types = Set((again.array + second.array).compactMap { $0["type"] as? String })
+            #expect(types == ["cpu", "ram"])
         }
     }
 

@@ -158,6 +158,30 @@ import WaldurSimulator
         }
     }
 
+    /// S1's 500 follows the row the `date` selects: in another month it is that month's row
+    /// (created by an earlier call), and the refused call leaves everything as it was; where that
+    /// month has no record yet, the call creates it with a zero row.
+    @Test func singularUpdateWithoutUsageInAnotherMonth() async throws {
+        try await withHarness { sim in
+            let uuid = try await Self.parent(sim, total: "5")
+            let july = "2026-07-15T12:00:00+00:00"
+            let created = try await sim.post(Self.singlePath(uuid), "{\"username\":\"alice\",\"usage\":\"2\",\"date\":\"\(july)\"}")
+            #expect(created.status == 201)
+            let before = (try await sim.storedUsages().count, try await sim.storedUserUsages().count)
+            #expect(before == (2, 1))
+            let refused = try await sim.post(Self.singlePath(uuid), "{\"username\":\"alice\",\"date\":\"\(july)\"}")
+            #expect(refused.status == 500)
+            #expect(try await sim.storedUsages().count == 2)
+            let rows = try await sim.storedUserUsages()
+            #expect(rows.count == 1 && rows.first?["usage"] as? String == "2.00")
+            // June has no record: a call without usage creates June's record and a zero row.
+            let june = try await sim.post(Self.singlePath(uuid), #"{"username":"alice","date":"2026-06-15T12:00:00+00:00"}"#)
+            #expect(june.status == 201)
+            let juneRows = try await sim.storedUserUsages().filter { $0["billing_period"] as? String == "2026-06-01" }
+            #expect(juneRows.count == 1 && juneRows.first?["usage"] as? String == "0.00")
+        }
+    }
+
     @Test func userUsageUsernameFilterIsSubstring() async throws {
         try await withHarness { sim in
             let uuid = try await Self.parent(sim, total: "0")
