@@ -32,28 +32,33 @@ public struct IngestService {
         }
         defer { close(fd) }
         var session = Session(service: self, timeZone: timeZone, defaultCluster: defaultCluster)
+        // The dump's SHA-256 is computed on a queue of its own, chunk by chunk in order, beside
+        // the parsing and recording threads (a chunk is an immutable Data shared by both).
         let hasher = ContentHasher()
+        let hashing = DispatchQueue(label: "reckon.ingest.hash")
         let size = 1 << 20
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
-        defer { buf.deallocate() }
         do {
             while true {
-                let n = read(fd, buf.baseAddress, size)
+                var chunk = Data(count: size)
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw IngestError.cannotRead(path: path, message: String(cString: strerror(errno)))
                 }
                 if n == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buf[0..<n])
-                hasher.update(chunk)
-                try session.consume(chunk)
+                if n < size { chunk.count = n }
+                let shared = chunk
+                hashing.async { shared.withUnsafeBytes { hasher.update($0) } }
+                try shared.withUnsafeBytes { try session.consume($0) }
             }
         } catch {
+            hashing.sync {}
             _ = try? session.writer.finish()   // no batch is left being written behind the caller's back
             throw error
         }
+        let digest = hashing.sync { hasher.finalizeHex() }
         let name = (path as NSString).lastPathComponent
-        return try session.finishOrDrain(source: .file(name: name, sha256: hasher.finalizeHex()), observedAt: observedAt, warnings: [])
+        return try session.finishOrDrain(source: .file(name: name, sha256: digest), observedAt: observedAt, warnings: [])
     }
 
     /// Runs sacct over `window` and ingests its output.
@@ -259,7 +264,7 @@ public enum IngestError: Error, CustomStringConvertible {
 /// libcrypto (loaded at run time, when present) is used because it hashes with the CPU's SHA
 /// instructions, an order of magnitude faster than the portable ``SHA256`` of the core, which
 /// is the fallback. On a 1M-row dump (180 MB) the portable one alone costs seconds.
-final class ContentHasher {
+final class ContentHasher: @unchecked Sendable {   // used by one queue at a time
     private typealias Init = @convention(c) (UnsafeMutableRawPointer) -> Int32
     private typealias Update = @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer?, Int) -> Int32
     private typealias Final = @convention(c) (UnsafeMutablePointer<UInt8>, UnsafeMutableRawPointer) -> Int32
