@@ -221,36 +221,22 @@ public enum EventCodec {
         guard let base = text.baseAddress, !text.isEmpty else { w.u8(0); return true }
         return withUnsafeTemporaryAllocation(of: (start: Int, count: Int, amount: Int64).self, capacity: 16) { items -> Bool in
             var count = 0
-            var i = 0
-            let n = text.count
-            while i < n {
-                var end = i
-                var eq = -1
-                while end < n && base[end] != 44 {   // ','
-                    let b = base[end]
-                    if b >= 0x80 { return false }
-                    if b == 61 && eq < 0 { eq = end }   // '='
-                    end += 1
+            let read = TRESQuantities.forEachASCIIItem(text) { name, amount in
+                guard name.count <= maxNameBytes, count < 16, let at = name.baseAddress else { return false }
+                // insertion in name order; a name seen twice is the general reader's case
+                var k = count
+                while k > 0 {
+                    let prev = UnsafeBufferPointer(start: base + items[k - 1].start, count: items[k - 1].count)
+                    if prev.lexicographicallyPrecedes(name) { break }
+                    if memoryEqual(prev, name) { return false }
+                    items[k] = items[k - 1]
+                    k -= 1
                 }
-                if end > i {   // empty items are skipped, as the parser does
-                    guard eq > i, eq - i <= maxNameBytes, count < 16 else { return false }
-                    let name = UnsafeBufferPointer(start: base + i, count: eq - i)
-                    guard let amount = TRESQuantities.parseAmount(bytes: UnsafeBufferPointer(start: base + eq + 1, count: end - eq - 1),
-                                                                   memoryLike: TRESQuantities.isMemoryLike(name)) else { return false }
-                    // insertion in name order; a name seen twice is the general reader's case
-                    var k = count
-                    while k > 0 {
-                        let prev = UnsafeBufferPointer(start: base + items[k - 1].start, count: items[k - 1].count)
-                        if prev.lexicographicallyPrecedes(name) { break }
-                        if memoryEqual(prev, name) { return false }
-                        items[k] = items[k - 1]
-                        k -= 1
-                    }
-                    items[k] = (i, eq - i, amount)
-                    count += 1
-                }
-                i = end + 1
+                items[k] = (base.distance(to: at), name.count, amount)
+                count += 1
+                return true
             }
+            guard read else { return false }
             w.u8(UInt8(count))
             for k in 0..<count {
                 let name = UnsafeBufferPointer(start: base + items[k].start, count: items[k].count)

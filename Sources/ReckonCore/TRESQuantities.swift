@@ -152,11 +152,30 @@ extension TRESQuantities {
     /// ``parse(_:)``, or nil whenever that would throw or the text is not plain ASCII, so the
     /// caller can fall back to ``parse(_:)`` for its verdict. Well-known names share one string.
     public static func parseASCII(_ text: UnsafeBufferPointer<UInt8>) -> TRESQuantities? {
-        guard let base = text.baseAddress, !text.isEmpty else { return TRESQuantities() }
         var pairs: [(name: String, amount: Int64)] = []
         pairs.reserveCapacity(8)
         var ordered = true   // names strictly ascending (bytewise, which for ASCII is String order)
-        var previous = (start: 0, count: 0)
+        var previous: UnsafeBufferPointer<UInt8>?
+        let read = forEachASCIIItem(text) { name, amount in
+            if ordered, let p = previous { ordered = p.lexicographicallyPrecedes(name) }
+            previous = name
+            pairs.append((name: knownName(name) ?? String(decoding: name, as: UTF8.self), amount: amount))
+            return true
+        }
+        guard read else { return nil }
+        if ordered { return TRESQuantities(sortedEntries: pairs) }
+        return TRESQuantities(pairs.map { ($0.name, $0.amount) })
+    }
+
+    /// Reads plain ASCII TRES text item by item — `name=amount`, comma-separated, empty items
+    /// skipped as `split(omittingEmptySubsequences:)` does — calling `body` with each name's bytes
+    /// (valid during the call) and its amount in the base unit. False when the text is not plain
+    /// ASCII, an item has no name or no readable amount, or `body` returns false. Shared by
+    /// ``parseASCII(_:)`` and the transcoder (``EventCodec/encodeTRES(ascii:maxNameBytes:into:)``),
+    /// so the two cannot read a list differently.
+    static func forEachASCIIItem(_ text: UnsafeBufferPointer<UInt8>,
+                                 _ body: (UnsafeBufferPointer<UInt8>, Int64) -> Bool) -> Bool {
+        guard let base = text.baseAddress else { return true }
         var i = 0
         let n = text.count
         while i < n {
@@ -164,26 +183,20 @@ extension TRESQuantities {
             var eq = -1
             while end < n && base[end] != 44 {   // ','
                 let b = base[end]
-                if b >= 0x80 { return nil }
+                if b >= 0x80 { return false }
                 if b == 61 && eq < 0 { eq = end }   // '='
                 end += 1
             }
-            if end > i {   // empty items are skipped, as split(omittingEmptySubsequences:) does
-                guard eq > i else { return nil }
-                let nameBytes = UnsafeBufferPointer(start: base + i, count: eq - i)
+            if end > i {
+                guard eq > i else { return false }
+                let name = UnsafeBufferPointer(start: base + i, count: eq - i)
                 guard let amount = parseAmount(bytes: UnsafeBufferPointer(start: base + eq + 1, count: end - eq - 1),
-                                               memoryLike: isMemoryLike(nameBytes)) else { return nil }
-                if ordered && !pairs.isEmpty {
-                    let p = UnsafeBufferPointer(start: base + previous.start, count: previous.count)
-                    ordered = p.lexicographicallyPrecedes(nameBytes)
-                }
-                previous = (i, eq - i)
-                pairs.append((name: knownName(nameBytes) ?? String(decoding: nameBytes, as: UTF8.self), amount: amount))
+                                               memoryLike: isMemoryLike(name)),
+                      body(name, amount) else { return false }
             }
             i = end + 1
         }
-        if ordered { return TRESQuantities(sortedEntries: pairs) }
-        return TRESQuantities(pairs.map { ($0.name, $0.amount) })
+        return true
     }
 
     /// Entries already strictly ascending by name.
