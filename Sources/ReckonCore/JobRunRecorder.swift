@@ -26,6 +26,9 @@ public struct JobRunRecorder {
         public let firstVersion: [UInt8]
         public let key: [UInt8]
         public let cluster: String
+        /// Whether this run's first-version usage is already in the batch's presumed usage (see
+        /// ``JobRunRecorder/presumeNew(_:)``).
+        public internal(set) var usageCounted = false
 
         /// Bytes made elsewhere (the sacct parser's fast path writes them straight from a line);
         /// they must be exactly what ``init(_:)`` makes of the same run.
@@ -59,10 +62,30 @@ public struct JobRunRecorder {
         try record(prepared: runs.map(PreparedRun.init), in: writer)
     }
 
-    /// Records prepared runs inside the caller's write transaction.
-    public func record(prepared runs: [PreparedRun], in writer: any EventStoreWriter) throws -> BatchResult {
+    /// The usage of a batch as if every run in it were new, computed ahead of the write
+    /// transaction (by ``IngestService`` on its parsing thread, so that the two threads share the
+    /// work): each run whose first version ``UsageAccumulator/addFinishedFirstVersion(_:settings:sign:)``
+    /// reads is marked ``PreparedRun/usageCounted``, and ``record(prepared:presumed:in:)`` takes
+    /// the usage of the runs that turn out not to be new back out. Sums are exact and the order of
+    /// additions does not matter, so the table ends the same either way.
+    public func presumeNew(_ runs: inout [PreparedRun]) -> UsageAccumulator {
+        var presumed = UsageAccumulator()
+        for i in runs.indices {
+            runs[i].usageCounted = runs[i].firstVersion.withUnsafeBytes { presumed.addFinishedFirstVersion($0, settings: settings) }
+        }
+        return presumed
+    }
+
+    /// Records prepared runs inside the caller's write transaction; `presumed` is the usage
+    /// ``presumeNew(_:)`` computed for (some of) them.
+    public func record(prepared runs: [PreparedRun], presumed: UsageAccumulator? = nil,
+                       in writer: any EventStoreWriter) throws -> BatchResult {
         var result = BatchResult()
-        var delta = UsageAccumulator()
+        var delta = presumed ?? UsageAccumulator()
+        /// A run that is not new after all: its presumed usage comes back out.
+        func notNew(_ p: PreparedRun) {
+            if p.usageCounted { _ = p.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings, sign: -1) } }
+        }
         for prepared in runs {
             let key = prepared.key
             // The run index gets the next sequence number unless the run is there already.
@@ -75,7 +98,7 @@ public struct JobRunRecorder {
                     throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
                 // Equal encodings are equal facts: no need to decode either version.
-                if same { result.unchanged += 1; continue }
+                if same { result.unchanged += 1; notNew(prepared); continue }
                 let decoded: Event
                 do { decoded = try EventCodec.decode(try writer.eventBytes(at: seq) ?? []) } catch {
                     throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
@@ -84,6 +107,7 @@ public struct JobRunRecorder {
                     throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
                 let run = try prepared.run()
+                notNew(prepared)
                 if old.run == run { result.unchanged += 1; continue }
                 let newSeq = try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: seq)))
                 try writer.put(StoreBytes.u64(newSeq), in: .runs, key: key)
@@ -99,6 +123,7 @@ public struct JobRunRecorder {
             let seq = try writer.append(prepared.firstVersion)
             guard seq == next else { throw EventStoreError.corrupt("event appended at \(seq), expected \(next)") }
             result.newVersions += 1
+            if prepared.usageCounted { continue }   // its usage is in the presumed delta already
             let handled = prepared.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings) }
             if !handled { try addNew(try prepared.run(), seq: seq, key: key, to: &delta, writer: writer) }
         }

@@ -210,7 +210,8 @@ extension UsageAccumulator {
     /// names, each once (nearly every run); returns false, having changed nothing, for anything
     /// else, which the caller decodes and adds with ``add(_:sign:settings:)`` — the same
     /// arithmetic (``ActiveTime``, the calendar's month split, amount × seconds).
-    public mutating func addFinishedFirstVersion(_ buf: UnsafeRawBufferPointer, settings: ProjectionSettings) -> Bool {
+    public mutating func addFinishedFirstVersion(_ buf: UnsafeRawBufferPointer, settings: ProjectionSettings,
+                                                 sign: Int128 = 1) -> Bool {
         var r = ByteReader(buf)
         guard let kind = r.peekU8(), kind == EventCodec.Kind.jobRunObserved.rawValue else { return false }
         r.skip(1)
@@ -247,7 +248,7 @@ extension UsageAccumulator {
                 guard let code = t.next(), let amount = t.zigzagOrNil() else { return }
                 guard amount != 0 else { continue }
                 if who < 0 { who = owner(account: account, user: user) }
-                add(owner: who, monthOrdinal: month.ordinal, tres: UInt16(code), Int128(amount) * Int128(secs))
+                add(owner: who, monthOrdinal: month.ordinal, tres: UInt16(code), sign * Int128(amount) * Int128(secs))
             }
         }
         return true

@@ -123,10 +123,10 @@ public struct IngestService {
                 i += 1
             }
             if runs.count >= service.batchSize {
-                let full = runs
+                var full = runs
                 runs = []
                 runs.reserveCapacity(service.batchSize)
-                try writer.submit(full)
+                try submit(&full)
             }
         }
 
@@ -137,9 +137,19 @@ public struct IngestService {
 
         mutating func flush() throws {
             guard !batch.isEmpty else { return }
-            try writer.submit(batch)
+            var full = batch
             batch = []
             batch.reserveCapacity(service.batchSize)
+            try submit(&full)
+        }
+
+        /// Hands a batch to the writer. While most runs of the last batch were new (a first
+        /// import), the batch's usage is presumed here, on the parsing thread, so the recording
+        /// thread — the busier of the two — only corrects it for the runs it finds already
+        /// recorded; when most were not (a re-scan of known jobs) the recorder does it all.
+        func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
+            let presumed = writer.lastBatchMostlyNew ? service.ledger.recorder.presumeNew(&runs) : nil
+            try writer.submit(runs, presumed: presumed)
         }
 
         /// ``finish(source:observedAt:warnings:)``, and on an error the writer is drained first.
@@ -195,15 +205,21 @@ final class BatchWriter: @unchecked Sendable {
 
     /// Hands a batch over; waits while the previous one is still being recorded. Throws the
     /// error of an earlier batch, if any (nothing more is recorded after it).
-    func submit(_ runs: [JobRunRecorder.PreparedRun]) throws {
+    /// Whether most runs of the last recorded batch were new (true before the first).
+    var lastBatchMostlyNew: Bool { lock.lock(); defer { lock.unlock() }; return mostlyNew }
+    private var mostlyNew = true
+
+    func submit(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
         if let e = failed() { throw e }
         slot.wait()
         if let e = failed() { slot.signal(); throw e }
         queue.async { [self] in
             defer { slot.signal() }
             do {
-                let results = try Self.record(runs, ledger: ledger)
+                let results = try Self.record(runs, presumed: presumed, ledger: ledger)
+                let new = results.reduce(0) { $0 + $1.1.newVersions }
                 lock.lock()
+                mostlyNew = new * 2 >= UInt64(runs.count)
                 for (c, r) in results {
                     perCluster[c, default: .init()].newVersions += r.newVersions
                     perCluster[c, default: .init()].unchanged += r.unchanged
@@ -226,12 +242,13 @@ final class BatchWriter: @unchecked Sendable {
     }
 
     /// One write transaction: the batch's runs per cluster, clusters in first-seen order.
-    static func record(_ runs: [JobRunRecorder.PreparedRun], ledger: Ledger) throws -> [(String, JobRunRecorder.BatchResult)] {
+    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?,
+                       ledger: Ledger) throws -> [(String, JobRunRecorder.BatchResult)] {
         let recorder = ledger.recorder
         return try ledger.store.write { w in
             guard let first = runs.first?.cluster else { return [] }
             if runs.allSatisfy({ $0.cluster == first }) {
-                let result = [(first, try recorder.record(prepared: runs, in: w))]
+                let result = [(first, try recorder.record(prepared: runs, presumed: presumed, in: w))]
                 FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
                 return result
             }
@@ -242,7 +259,11 @@ final class BatchWriter: @unchecked Sendable {
                 if byCluster[c] == nil { order.append(c) }
                 byCluster[c, default: []].append(r)
             }
-            let results = try order.map { c in (c, try recorder.record(prepared: byCluster[c] ?? [], in: w)) }
+            // The presumed usage covers the whole batch: it goes in once, with the first cluster's
+            // runs; every cluster's recorder takes back out what it finds was not new.
+            let results = try order.enumerated().map { i, c in
+                (c, try recorder.record(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w))
+            }
             FaultPoint.midIngestBatch.hit()
             return results
         }

@@ -100,6 +100,36 @@ import Testing
         }
     }
 
+    /// Presuming a batch new (the ingest does it on its parsing thread) and letting the recorder
+    /// correct it ends with the same tables as recording without: runs new, unchanged, changed,
+    /// running, pending and finished-after-running, across three batches.
+    @Test func presumedUsageEndsTheSameAsRecordingWithout() throws {
+        let rec = JobRunRecorder(settings: settings)
+        let batches: [[JobRun]] = [
+            [run(1, start: lateNov, end: decEdge + 10), run(2, start: lateNov, end: nil, user: "bob"),
+             run(3, start: nil, end: nil, state: "PENDING"), run(4, start: lateNov, end: lateNov + 99, cpus: 7)],
+            [run(1, start: lateNov, end: decEdge + 10), run(2, start: lateNov, end: decEdge + 15, user: "bob"),
+             run(3, start: decEdge, end: nil), run(4, start: lateNov, end: lateNov + 50, cpus: 7), run(5, start: lateNov, end: lateNov + 5)],
+            [run(1, start: lateNov, end: decEdge + 20), run(2, start: lateNov, end: decEdge + 15, user: "bob"),
+             run(3, start: decEdge, end: decEdge + 600), run(5, start: lateNov, end: lateNov + 5)],
+        ]
+        let plain = InMemoryEventStore(), presumed = InMemoryEventStore()
+        for batch in batches {
+            try plain.write { w in _ = try rec.record(batch, in: w) }
+            try presumed.write { w in
+                var prepared = batch.map(JobRunRecorder.PreparedRun.init)
+                let usage = rec.presumeNew(&prepared)
+                _ = try rec.record(prepared: prepared, presumed: usage, in: w)
+            }
+            let a = try plain.read { try UsageProjection.load(from: $0) }
+            let b = try presumed.read { try UsageProjection.load(from: $0) }
+            #expect(a == b)
+            #expect(!a.closed.isEmpty)
+            #expect(try presumed.read { r in try UsageProjection.replay(r, settings: settings).projection } == b)
+        }
+        #expect(try plain.read { try $0.eventCount() } == (try presumed.read { try $0.eventCount() }))
+    }
+
     @Test func aThrowingWriteLeavesNoTrace() throws {
         let store = InMemoryEventStore()
         struct Boom: Error {}
