@@ -199,15 +199,19 @@ final class BatchWriter: @unchecked Sendable {
     private var failure: Error?
     private var perCluster: [String: JobRunRecorder.BatchResult] = [:]
 
-    init(ledger: Ledger) { self.ledger = ledger }
+    init(ledger: Ledger) {
+        self.ledger = ledger
+        mostlyNew = ((try? ledger.store.read { try $0.eventCount() }) ?? 1) == 0
+    }
 
     private func failed() -> Error? { lock.lock(); defer { lock.unlock() }; return failure }
 
     /// Hands a batch over; waits while the previous one is still being recorded. Throws the
     /// error of an earlier batch, if any (nothing more is recorded after it).
-    /// Whether most runs of the last recorded batch were new (true before the first).
+    /// Whether most runs of the last recorded batch were new; before the first batch, whether
+    /// the log is empty (a daemon's poll of known jobs should not pay for a guess).
     var lastBatchMostlyNew: Bool { lock.lock(); defer { lock.unlock() }; return mostlyNew }
-    private var mostlyNew = true
+    private var mostlyNew: Bool
 
     func submit(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
         if let e = failed() { throw e }
