@@ -8,14 +8,6 @@ public struct ByteWriter: Sendable {
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
-    /// Empties the buffer, keeping its capacity (for a writer reused line after line).
-    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
-
-    /// Overwrites one byte already written.
-    public mutating func patch(at index: Int, _ v: UInt8) { bytes[index] = v }
-
-    public var count: Int { bytes.count }
-
     public mutating func u32BE(_ v: UInt32) {
         bytes.append(UInt8(v >> 24)); bytes.append(UInt8(truncatingIfNeeded: v >> 16))
         bytes.append(UInt8(truncatingIfNeeded: v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v))
@@ -187,5 +179,64 @@ public struct ByteReader {
         let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + len]), as: UTF8.self)
         offset += len
         return s
+    }
+}
+
+/// Non-throwing reads for the byte-level fast paths (``UsageAccumulator``): nil or false where
+/// the throwing reads would throw, so a fast path can defer to the general one.
+extension ByteReader {
+    /// The next byte without consuming it.
+    @inline(__always) func peekU8() -> UInt8? { offset < bytes.count ? bytes[offset] : nil }
+    @inline(__always) mutating func skip(_ n: Int) { offset += n }
+    /// The next byte, or nil at the end.
+    @inline(__always) mutating func next() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+    /// ``varint()`` without throwing: nil where it would throw.
+    @inline(__always) mutating func varintOrNil() -> UInt64? {
+        let n = bytes.count
+        var i = offset
+        guard i < n else { return nil }
+        let first = bytes[i]
+        if first < 0x80 { offset = i + 1; return UInt64(first) }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            let b = bytes[i]
+            i += 1
+            guard shift < 64 else { return nil }
+            result |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { offset = i; return result }
+            shift += 7
+        }
+        return nil
+    }
+    @inline(__always) mutating func zigzagOrNil() -> Int64? {
+        guard let u = varintOrNil() else { return nil }
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+    @inline(__always) mutating func skipVarint() -> Bool { varintOrNil() != nil }
+    /// The bytes of a length-prefixed string, without copying them.
+    mutating func stringBytes() -> UnsafeRawBufferPointer? {
+        guard let n = varintOrNil(), n <= UInt64(bytes.count - offset) else { return nil }
+        let s = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(n)])
+        offset += Int(n)
+        return s
+    }
+    mutating func skipString() -> Bool { stringBytes() != nil }
+    /// A TRES list whose names are all one-byte codes, each at most once: its bytes (count
+    /// included), or nil for any other list.
+    mutating func wellKnownTRESList() -> UnsafeRawBufferPointer? {
+        let begin = offset
+        guard let n = varintOrNil(), n <= 32 else { return nil }
+        var seen: UInt32 = 0
+        for _ in 0..<n {
+            guard let code = next(), code >= 1, Int(code) <= EventCodec.wellKnownTRES.count, seen & (1 << code) == 0,
+                  skipVarint() else { return nil }
+            seen |= 1 << code
+        }
+        return UnsafeRawBufferPointer(rebasing: bytes[begin..<offset])
     }
 }

@@ -173,8 +173,6 @@ public enum EventCodec {
         if let t = r.reqTRES, !sameTRES { encodeTRES(t, into: &w) }
     }
 
-    static let wellKnownTRESBytes: [[UInt8]] = wellKnownTRES.map { Array($0.utf8) }
-
     /// ``tresCode(_:)`` of a name's UTF-8 bytes: by length, then the bytes read as one or two
     /// little-endian words and compared with the known names' (`FastPathTests` check every
     /// known name and near misses against ``tresCode(_:)``).

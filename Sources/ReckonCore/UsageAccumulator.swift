@@ -29,9 +29,6 @@ public struct UsageAccumulator: Sendable {
 
     public init() {}
 
-    /// How many distinct cells were touched (including any that now sum to zero).
-    public var cellCount: Int { cellKeys.count }
-
     // MARK: owners
 
     @inline(__always)

@@ -97,13 +97,18 @@ public struct IngestService {
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
-            // The parser appends straight to the batch (moved out of `self` meanwhile, so the
-            // closure does not touch `self` while the parser, part of it, is being mutated).
+            try parse { parser, append in try parser.consumePrepared(chunk, emit: append) }
+        }
+
+        /// Runs the parser with a sink that appends straight to the batch (moved out of `self`
+        /// meanwhile, so the sink does not touch `self` while the parser, part of it, is mutated),
+        /// then counts what was appended and hands on a full batch.
+        mutating func parse(_ body: (inout SacctStreamParser, (JobRunRecorder.PreparedRun) -> Void) throws -> Void) throws {
             var runs: [JobRunRecorder.PreparedRun] = []
             swap(&runs, &batch)
-            let first = runs.count
             defer { swap(&runs, &batch) }
-            try parser.consumePrepared(chunk) { runs.append($0) }
+            let first = runs.count
+            try body(&parser) { runs.append($0) }
             try added(&runs, from: first)
         }
 
@@ -161,12 +166,7 @@ public struct IngestService {
         }
 
         mutating func finish(source: SacctObservation.Source, observedAt: EpochSeconds, warnings: [String]) throws -> Outcome {
-            var runs: [JobRunRecorder.PreparedRun] = []
-            swap(&runs, &batch)
-            let first = runs.count
-            try parser.finishPrepared { runs.append($0) }
-            try added(&runs, from: first)
-            swap(&runs, &batch)
+            try parse { parser, append in try parser.finishPrepared(emit: append) }
             try flush()
             countCluster()
             let perCluster = try writer.finish()

@@ -111,28 +111,32 @@ public struct SacctStreamParser {
             lineNumber += 1
             switch outcome {
             case .run(let run):
-                records += 1
-                if clusters.last != run.cluster && !clusters.contains(run.cluster) { clusters.append(run.cluster) }
+                countRun(cluster: run.cluster)
                 try prepared(run)
             case .step:
                 steps += 1
             }
             return true
         }
-        guard let outcome = fast.outcome(line, parser: box.parser) else { return false }
-        if case .run(let run) = outcome, SacctRecordParser.oversizedName(run) != nil { return false }   // the general path reports it
-        lineNumber += 1
-        switch outcome {
-        case .run(let run):
-            records += 1
-            if clusters.last != run.identity.cluster && !clusters.contains(run.identity.cluster) { clusters.append(run.identity.cluster) }
+        switch fast.outcome(line, parser: box.parser) {
+        case .run(let run)?:
+            guard SacctRecordParser.oversizedName(run) == nil else { return false }   // the general path reports it
+            lineNumber += 1
+            countRun(cluster: run.identity.cluster)
             try emit(run)
-        case .step:
+        case .step?:
+            lineNumber += 1
             steps += 1
-        case .malformed:
-            preconditionFailure("the fast path never judges a record malformed")
+        case .malformed?, nil:
+            return false   // the fast path never judges a record; the general path does
         }
         return true
+    }
+
+    /// One more run read, of `cluster` (clusters are kept in first-seen order).
+    private mutating func countRun(cluster: String) {
+        records += 1
+        if clusters.last != cluster && !clusters.contains(cluster) { clusters.append(cluster) }
     }
 
     private mutating func handle(line: String, emit: (JobRun) throws -> Void) throws {
@@ -154,8 +158,7 @@ public struct SacctStreamParser {
     private mutating func deliver(_ r: SacctRecordAssembler.Record, emit: (JobRun) throws -> Void) throws {
         switch r.outcome {
         case .run(let run):
-            records += 1
-            if clusters.last != run.identity.cluster && !clusters.contains(run.identity.cluster) { clusters.append(run.identity.cluster) }
+            countRun(cluster: run.identity.cluster)
             try emit(run)
         case .step:
             steps += 1

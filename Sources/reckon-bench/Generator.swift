@@ -107,30 +107,23 @@ struct SacctGenerator {
                             start: nil, end: nil, suspended: 0, cpu: 1, nodes: 1, memMiB: 1000, gpus: 0, exclusive: false,
                             memForm: 0, pending: false)
             drawResources(&proto)
+            /// `members` runs sharing `proto`, one JobIDRaw each, display ids base<separator>i.
+            func group(_ members: Int, _ separator: String) {
+                let base = nextRaw
+                for i in 0..<members where written < o.rows {
+                    var j = proto
+                    j.rawID = nextRaw; nextRaw += 1
+                    j.dbIndex = nextDB; nextDB += 1
+                    j.displayID = "\(base)\(separator)\(i)"
+                    schedule(&j, submit: submit)
+                    emit(j, out: &out, peer: &peer); written += 1
+                }
+            }
             let kind = rnd.unit()
             if kind < 0.12 {
-                // An array: 2–24 tasks, one JobIDRaw each, display ids base_i.
-                let tasks = 2 + rnd.below(23)
-                let base = nextRaw
-                for t in 0..<tasks where written < o.rows {
-                    var j = proto
-                    j.rawID = nextRaw; nextRaw += 1
-                    j.dbIndex = nextDB; nextDB += 1
-                    j.displayID = "\(base)_\(t)"
-                    schedule(&j, submit: submit)
-                    emit(j, out: &out, peer: &peer); written += 1
-                }
+                group(2 + rnd.below(23), "_")   // an array: 2–24 tasks
             } else if kind < 0.125 {
-                // A heterogeneous job: components id+0, id+1.
-                let base = nextRaw
-                for c in 0..<2 where written < o.rows {
-                    var j = proto
-                    j.rawID = nextRaw; nextRaw += 1
-                    j.dbIndex = nextDB; nextDB += 1
-                    j.displayID = "\(base)+\(c)"
-                    schedule(&j, submit: submit)
-                    emit(j, out: &out, peer: &peer); written += 1
-                }
+                group(2, "+")                   // a heterogeneous job: components id+0, id+1
             } else if kind < 0.145 {
                 // Requeued: 1–2 earlier runs REQUEUED, then the run that counts; same JobIDRaw,
                 // new DBIndex, and Submit reset to the requeue time.

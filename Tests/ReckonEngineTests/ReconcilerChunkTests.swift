@@ -12,47 +12,16 @@ import WaldurSimulator
 /// of a chunk are committed together before its calls, the outcomes together after them, and
 /// every write is sent once, confirmed once, and converges.
 @Suite(.serialized) struct ReconcilerChunkTests {
-    static let offering = "8f7e6d5c4b3a29180f1e2d3c4b5a6978"
-    static let customer = "c5d4f9a2b1e04c3d8e7f6a5b4c3d2e1f"
-    static let token = "prov0123456789abcdef0123456789abcdef0123"
-    static let now: EpochSeconds = 1_795_780_800          // 2026-11-27T12:00:00Z
+    static let now = SimulatorHarness.now                  // 2026-11-27T12:00:00Z
     static let resourceCount = 150                         // > 2 chunks of set_usage
     static let users = ["alice", "bob"]
 
     static func resourceUUID(_ i: Int) -> String { String(format: "a0%030x", i) }
 
-    static var seedYAML: String {
-        var s = """
-        users:
-          - {token: \(token), username: reporter, service_provider_for: [\(customer)]}
-        offerings:
-          - uuid: \(offering)
-            customer_uuid: \(customer)
-            name: HPC
-            service_provider_can_create_offering_user: true
-            components:
-              - {type: cpu, billing_type: usage, measured_unit: CPU-minutes}
-              - {type: mem, billing_type: usage, measured_unit: GiB-minutes}
-        resources:
-
-        """
-        for i in 0..<resourceCount {
-            s += "  - {uuid: \(resourceUUID(i)), offering_uuid: \(offering), backend_id: acct\(i), state: OK, name: acct\(i)}\n"
-        }
-        s += "offering_users:\n"
-        for (i, u) in users.enumerated() {
-            s += "  - {uuid: \(String(format: "b0%030x", i)), offering_uuid: \(offering), username: \(u), user_username: \(u)@example.org}\n"
-        }
-        return s
-    }
-
     @Test func writesGoInChunksAndConverge() async throws {
-        let sim = try await WaldurSimulator.start(seed: try SimulatorSeed(yaml: Self.seedYAML))
-        await sim.setNow(Date(timeIntervalSince1970: TimeInterval(Self.now)))
-        let dir = NSTemporaryDirectory() + "reckon-chunk-test-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let settings = ProjectionSettings(calendar: MonthCalendar(timeZoneIdentifier: "UTC")!, tresSource: .alloc)
-        let ledger = try Ledger(store: try LMDBEventStore(directory: dir), settings: settings)
+        let h = try await SimulatorHarness.start(resources: (0..<Self.resourceCount).map { ("acct\($0)", Self.resourceUUID($0)) },
+                                                 users: Self.users)
+        let (sim, ledger, dir) = (h.sim, h.ledger, h.directory)
         // One November job per (account, user): every resource gets cpu and mem totals and two users each.
         var psv = "JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES\n"
         var id = 1_000
@@ -67,11 +36,12 @@ import WaldurSimulator
         defer { try? FileManager.default.removeItem(atPath: file) }
         _ = try IngestService(ledger: ledger).ingestFile(path: file, timeZone: TimeZone(identifier: "UTC")!, observedAt: Self.now - 3_600, defaultCluster: "c")
 
-        let offering = OfferingConfiguration(name: "HPC", apiURL: sim.baseURL + "/api/", token: SecretToken(Self.token), offeringUUID: Self.offering,
+        let offering = OfferingConfiguration(name: "HPC", apiURL: sim.baseURL + "/api/", token: SecretToken(SimulatorHarness.providerToken),
+                                             offeringUUID: SimulatorHarness.offering,
                                              components: [Component(name: "cpu", unitFactor: ExactDecimal(parsing: "1")!),
                                                           Component(name: "mem", unitFactor: ExactDecimal(parsing: "1024")!)])
         let client = try WaldurConnection.client(for: offering, logger: Logger(label: "test"), requestTimeoutSeconds: 10)
-        let eventsBefore = try ledger.store.read { try $0.eventCount() }
+        let eventsBefore = try h.events()
         let months = [BillingMonth(year: 2026, month: 10)!, BillingMonth(year: 2026, month: 11)!]
         let reconciler = try OfferingReconciler(ledger: ledger, offering: offering, client: client, clock: FixedClock(Self.now), logger: Logger(label: "test"))
         let r = try await reconciler.run(months: months, options: .init())
@@ -79,7 +49,7 @@ import WaldurSimulator
         // One set_usage per resource, one set_user_usages per (resource, component).
         let expectedWrites = Self.resourceCount * 3
         #expect(r.writes == expectedWrites && r.accepted == expectedWrites && r.confirmed == expectedWrites && r.diverged == 0)
-        let posts = await sim.requestCounts().filter { $0.key.hasPrefix("POST") }.values.reduce(0, +)
+        let posts = await h.posts()
         #expect(posts == expectedWrites)
 
         // The log: runs of at most writeChunk intents, each followed by the outcomes of exactly
@@ -116,6 +86,6 @@ import WaldurSimulator
         let again = try await reconciler.run(months: months, options: .init())
         #expect(again.writes == 0 && again.errors.isEmpty)
         try await client.shutdown()
-        await sim.stop()
+        await h.stop()
     }
 }

@@ -25,7 +25,11 @@ struct SimulatorHarness {
     let config: ReckonConfiguration
     let directory: String
 
-    static var seedYAML: String {
+    static let defaultUsers = ["alice", "bob", "carol"]
+
+    /// The simulator's seed: the offering with cpu, mem and gres/gpu usage components, one
+    /// resource per (backend_id, uuid) and one offering user per cluster user.
+    static func seedYAML(resources: [(backend: String, uuid: String)], users: [String]) -> String {
         var s = """
         users:
           - {token: \(providerToken), username: reporter, service_provider_for: [\(customer)]}
@@ -42,18 +46,20 @@ struct SimulatorHarness {
         resources:
 
         """
-        for (b, u) in resources.sorted(by: { $0.key < $1.key }) {
+        for (b, u) in resources {
             s += "  - {uuid: \(u), offering_uuid: \(offering), backend_id: \(b), state: OK, name: \(b.lowercased())}\n"
         }
         s += "offering_users:\n"
-        for (i, user) in ["alice", "bob", "carol"].enumerated() {
-            s += "  - {uuid: 3e2d1c0b9a8f7e6d5c4b3a291807060\(i), offering_uuid: \(offering), username: \(user), user_username: \(user)@example.org}\n"
+        for (i, user) in users.enumerated() {
+            s += "  - {uuid: \(String(format: "3e2d1c0b9a8f7e6d5c4b3a29180706%02x", i)), offering_uuid: \(offering), username: \(user), user_username: \(user)@example.org}\n"
         }
         return s
     }
 
-    static func start(token: String = providerToken) async throws -> SimulatorHarness {
-        let sim = try await WaldurSimulator.start(seed: try SimulatorSeed(yaml: seedYAML))
+    static func start(token: String = providerToken,
+                      resources: [(backend: String, uuid: String)] = Self.resources.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) },
+                      users: [String] = defaultUsers) async throws -> SimulatorHarness {
+        let sim = try await WaldurSimulator.start(seed: try SimulatorSeed(yaml: seedYAML(resources: resources, users: users)))
         await sim.setNow(Date(timeIntervalSince1970: TimeInterval(now)))
         let dir = NSTemporaryDirectory() + "reckon-test-" + UUID().uuidString
         let settings = ProjectionSettings(calendar: MonthCalendar(timeZoneIdentifier: "UTC")!, tresSource: .alloc)
