@@ -29,6 +29,9 @@ public struct JobRunRecorder {
         /// Whether this run's first-version usage is already in the batch's presumed usage (see
         /// ``JobRunRecorder/presumeNew(_:)``).
         public internal(set) var usageCounted = false
+        /// The digest of the one sacct line this run was read from, when the reader keeps a
+        /// memory of recorded lines (the daemon; see `SacctLineMemory`); nil otherwise.
+        public var lineDigest: Int?
 
         /// Bytes made elsewhere (the sacct parser's fast path writes them straight from a line);
         /// they must be exactly what ``init(_:)`` makes of the same run.

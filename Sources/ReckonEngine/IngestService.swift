@@ -21,6 +21,8 @@ public struct IngestService {
         public var newVersions: UInt64 { observations.reduce(0) { $0 + $1.newVersions } }
         public var unchanged: UInt64 { observations.reduce(0) { $0 + $1.unchanged } }
         public var malformedCount: UInt64 { observations.reduce(0) { $0 + $1.malformedCount } }
+        /// Records skipped unread because the daemon's line memory held them (counted as unchanged).
+        public var recalled: UInt64 = 0
         public var malformed: [MalformedRecord] { observations.flatMap(\.malformed) }
     }
 
@@ -64,13 +66,38 @@ public struct IngestService {
     /// Runs sacct over `window` and ingests its output.
     public func ingestSacct(command: SacctCommand, window: TimeWindow, runner: SacctRunner, observedAt: EpochSeconds,
                             defaultCluster: String) throws -> Outcome {
+        var none: SacctLineMemory?
+        return try ingestSacct(command: command, window: window, runner: runner, observedAt: observedAt,
+                               defaultCluster: defaultCluster, memory: &none, rescan: false)
+    }
+
+    /// ``ingestSacct(command:window:runner:observedAt:defaultCluster:)`` with a memory of the lines
+    /// recorded before (the daemon's): lines it holds are counted as unchanged without being
+    /// read, and it learns the lines of every batch that commits. After a `rescan` (every open
+    /// month polled) it forgets lines that were not printed again; after a failed ingest it
+    /// forgets everything.
+    public func ingestSacct(command: SacctCommand, window: TimeWindow, runner: SacctRunner, observedAt: EpochSeconds,
+                            defaultCluster: String, memory: inout SacctLineMemory?, rescan: Bool) throws -> Outcome {
         var session = Session(service: self, timeZone: TimeZone(identifier: "UTC") ?? TimeZone.current, defaultCluster: defaultCluster)
+        if var m = memory.take() {
+            m.beginTick()
+            session.parser.lineMemory = m
+        }
         let stderr: String
         do { stderr = try runner.run(command) { chunk in try session.consume(chunk) } } catch {
             _ = try? session.writer.finish()
+            memory = session.forgetLines()
             throw error
         }
-        return try session.finishOrDrain(source: .sacct(window: window), observedAt: observedAt, warnings: stderr.isEmpty ? [] : [stderr])
+        do {
+            let outcome = try session.finishOrDrain(source: .sacct(window: window), observedAt: observedAt,
+                                                    warnings: stderr.isEmpty ? [] : [stderr])
+            memory = session.learnLines(rescan: rescan)
+            return outcome
+        } catch {
+            memory = session.forgetLines()
+            throw error
+        }
     }
 
     /// One ingest in progress: the parser, the pending batch and per-cluster counts.
@@ -88,6 +115,10 @@ public struct IngestService {
         /// The cluster of the previous run and how many runs of it are not yet in `recordsPerCluster`.
         var lastCluster: String?
         var lastClusterCount: UInt64 = 0
+        /// With a line memory: every run handed to the writer (its run digest, line digest and
+        /// memory cluster), learnt once the writer has committed them all.
+        var handedOver: [(run: Int, line: Int?, cluster: UInt16)] = []
+        var lastMemoryCluster: (name: String, index: UInt16)?
 
         init(service: IngestService, timeZone: TimeZone, defaultCluster: String) {
             self.service = service
@@ -152,9 +183,42 @@ public struct IngestService {
         /// import), the batch's usage is presumed here, on the parsing thread, so the recording
         /// thread — the busier of the two — only corrects it for the runs it finds already
         /// recorded; when most were not (a re-scan of known jobs) the recorder does it all.
-        func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
+        mutating func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
+            if parser.lineMemory != nil { note(runs) }
             let presumed = writer.lastBatchMostlyNew ? service.ledger.recorder.presumeNew(&runs) : nil
             try writer.submit(runs, presumed: presumed)
+        }
+
+        /// Keeps what the line memory will learn of `runs` once they are committed.
+        private mutating func note(_ runs: [JobRunRecorder.PreparedRun]) {
+            handedOver.reserveCapacity(handedOver.count + runs.count)
+            for r in runs {
+                let c: UInt16
+                if let last = lastMemoryCluster, last.name == r.cluster {
+                    c = last.index
+                } else {
+                    c = parser.lineMemory?.clusterIndex(r.cluster) ?? 0
+                    lastMemoryCluster = (r.cluster, c)
+                }
+                handedOver.append((r.key.withUnsafeBytes { SacctLineMemory.digest($0) }, r.lineDigest, c))
+            }
+        }
+
+        /// The line memory after a successful ingest: it learns every committed run's line.
+        mutating func learnLines(rescan: Bool) -> SacctLineMemory? {
+            guard var m = parser.lineMemory.take() else { return nil }
+            for h in handedOver { m.recorded(runDigest: h.run, lineDigest: h.line, cluster: h.cluster) }
+            handedOver = []
+            if rescan { m.forgetUnseen() }
+            return m
+        }
+
+        /// The line memory after a failed ingest: empty (which batches committed is not known here).
+        mutating func forgetLines() -> SacctLineMemory? {
+            guard var m = parser.lineMemory.take() else { return nil }
+            m.forget()
+            handedOver = []
+            return m
         }
 
         /// ``finish(source:observedAt:warnings:)``, and on an error the writer is drained first.
@@ -172,19 +236,23 @@ public struct IngestService {
             let perCluster = try writer.finish()
             var clusters = parser.clusters
             if clusters.isEmpty { clusters = [parser.defaultCluster] }
+            let recalled = parser.recalledPerCluster   // lines the memory held: read, and unchanged
             var observations: [SacctObservation] = []
             for (i, c) in clusters.enumerated() {
                 let r = perCluster[c] ?? .init()
+                let known = recalled[c] ?? 0
                 observations.append(SacctObservation(
-                    source: source, cluster: c, observedAt: observedAt, records: recordsPerCluster[c] ?? 0,
-                    skippedSteps: i == 0 ? parser.steps : 0, newVersions: r.newVersions, unchanged: r.unchanged,
+                    source: source, cluster: c, observedAt: observedAt, records: (recordsPerCluster[c] ?? 0) + known,
+                    skippedSteps: i == 0 ? parser.steps : 0, newVersions: r.newVersions, unchanged: r.unchanged + known,
                     malformedCount: i == 0 ? parser.malformedCount : 0, malformed: i == 0 ? parser.malformed : []))
             }
             let recorder = service.ledger.recorder
             try service.ledger.store.write { w in
                 for o in observations { try recorder.recordObservation(o, in: w) }
             }
-            return Outcome(observations: observations, warnings: warnings)
+            var outcome = Outcome(observations: observations, warnings: warnings)
+            outcome.recalled = recalled.values.reduce(0, +)
+            return outcome
         }
     }
 }

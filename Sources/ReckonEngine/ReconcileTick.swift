@@ -25,6 +25,9 @@ public actor ReconcileTick {
     let logger: Logger
     let clients: [String: WaldurClient]
     var reconcilers: [String: OfferingReconciler] = [:]
+    /// The daemon's memory of the sacct lines it has recorded (nil: none is kept, as in `reckon
+    /// sync`, whose one poll would only pay to build it). See ``SacctLineMemory``.
+    var lineMemory: SacctLineMemory?
 
     static let lastPollKey = "poll.last_end"
     static let lastRescanKey = "poll.last_rescan"
@@ -38,6 +41,15 @@ public actor ReconcileTick {
         self.logger = logger
         self.clients = clients
     }
+
+    /// Keeps a memory of recorded sacct lines from tick to tick, so a poll that prints them
+    /// again skips them unread (for the daemon, which holds the state lock for its lifetime).
+    public func keepLineMemory() {
+        if lineMemory == nil { lineMemory = SacctLineMemory() }
+    }
+
+    /// How many sacct lines the memory holds (0 without one).
+    public var rememberedLines: Int { lineMemory?.count ?? 0 }
 
     /// Submissions still waiting for their read-back, from the reconcilers' folded state
     /// (no pass over the log).
@@ -104,9 +116,12 @@ public actor ReconcileTick {
         guard let window = TimeWindow(start: min(start, now - 1), end: now) else { return }
         let cluster = first.clusterName.isEmpty ? nil : first.clusterName
         let command = SacctCommand(binDirectory: first.slurmBinPath, window: window, cluster: cluster)
+        var memory = lineMemory.take()
+        defer { lineMemory = memory }
         let outcome = try IngestService(ledger: ledger).ingestSacct(command: command, window: window,
                                                                    runner: SacctRunner(timeoutSeconds: config.reckon.sacctTimeoutSeconds),
-                                                                   observedAt: now, defaultCluster: cluster ?? "default")
+                                                                   observedAt: now, defaultCluster: cluster ?? "default",
+                                                                   memory: &memory, rescan: rescanDue)
         try ledger.store.write { w in
             try w.setMeta(Self.lastPollKey, StoreBytes.u64(UInt64(bitPattern: now)))
             if rescanDue { try w.setMeta(Self.lastRescanKey, StoreBytes.u64(UInt64(bitPattern: now))) }
@@ -120,6 +135,6 @@ public actor ReconcileTick {
                            metadata: ["malformed": "\(outcome.malformedCount)", "lines": "\(outcome.malformed.prefix(10).map(\.line))"])
         }
         logger.info("sacct poll", metadata: ["window": "\(window)", "records": "\(outcome.records)", "new_versions": "\(outcome.newVersions)",
-                                             "rescan": "\(rescanDue)"])
+                                             "rescan": "\(rescanDue)", "recalled": "\(outcome.recalled)"])
     }
 }

@@ -33,6 +33,12 @@ public struct SacctStreamParser {
     /// Clusters of the runs read, in first-seen order.
     public private(set) var clusters: [String] = []
 
+    /// Lines recorded before (the daemon's memory): a plain line found in it is counted and
+    /// skipped, and every other plain line's run carries its digest for the memory to learn.
+    public var lineMemory: SacctLineMemory?
+    /// Lines skipped because ``lineMemory`` held them, per cluster index of the memory.
+    private var recalled: [UInt64] = []
+
     public init(timeZone: TimeZone, defaultCluster: String) {
         self.timeZone = timeZone
         self.defaultCluster = defaultCluster
@@ -107,11 +113,21 @@ public struct SacctStreamParser {
     private mutating func handleFast(_ line: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
                                      emit: (JobRun) throws -> Void) throws -> Bool {
         guard usesFastPath, let box = parserBox, assembler?.hasPending == false else { return false }
+        var digest: Int?
+        if transcodes && lineMemory != nil {
+            let d = SacctLineMemory.digest(line)
+            if let c = lineMemory?.recall(d) {
+                noteRecalled(cluster: c)
+                return true
+            }
+            digest = d
+        }
         if transcodes, let outcome = fast.prepared(line, parser: box.parser) {
             lineNumber += 1
             switch outcome {
-            case .run(let run):
+            case .run(var run):
                 countRun(cluster: run.cluster)
+                run.lineDigest = digest
                 try prepared(run)
             case .step:
                 steps += 1
@@ -139,12 +155,40 @@ public struct SacctStreamParser {
         if clusters.last != cluster && !clusters.contains(cluster) { clusters.append(cluster) }
     }
 
+    /// A line ``lineMemory`` held: one more run read (and left as recorded), of memory cluster `c`.
+    private mutating func noteRecalled(cluster c: UInt16) {
+        lineNumber += 1
+        records += 1
+        let i = Int(c)
+        if i >= recalled.count { recalled.append(contentsOf: repeatElement(0, count: i + 1 - recalled.count)) }
+        if recalled[i] == 0, let names = lineMemory?.clusters, i < names.count {
+            let name = names[i]
+            if !clusters.contains(name) { clusters.append(name) }
+        }
+        recalled[i] += 1
+    }
+
+    /// The lines skipped because ``lineMemory`` held them, per cluster name.
+    public var recalledPerCluster: [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        let names = lineMemory?.clusters ?? []
+        for (i, n) in recalled.enumerated() where n > 0 && i < names.count { out[names[i], default: 0] += n }
+        return out
+    }
+
     private mutating func handle(line: String, emit: (JobRun) throws -> Void) throws {
         lineNumber += 1
         guard var a = assembler else {
             if line.trimmingCharacters().isEmpty { return }
             let h = try SacctHeader(line: Substring(line))
             header = h
+            if lineMemory != nil {
+                var c = Hasher()
+                c.combine(line)
+                c.combine(timeZone.identifier)
+                c.combine(defaultCluster)
+                lineMemory?.bind(context: c.finalize())
+            }
             let parser = SacctRecordParser(header: h, timeZone: timeZone, defaultCluster: defaultCluster)
             assembler = SacctRecordAssembler(parser: parser)
             parserBox = ParserBox(parser)

@@ -30,29 +30,45 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Minutes between ticks (overrides the config and the environment).")
     var intervalMinutes: Int?
 
+    @Option(name: .long, help: "Stop after this many ticks (for trials and benchmarks; default: run until stopped).")
+    var ticks: Int?
+
+    @Option(name: .long, help: .hidden)   // seconds between ticks, for tests and benchmarks
+    var intervalSeconds: Int?
+
     func validate() throws {
         if let i = intervalMinutes, i < 1 { throw ValidationError("--interval-minutes must be at least 1, got \(i)") }
+        if let i = intervalSeconds, i < 0 { throw ValidationError("--interval-seconds must be at least 0, got \(i)") }
+        if let t = ticks, t < 1 { throw ValidationError("--ticks must be at least 1, got \(t)") }
     }
 
     func run() async throws {
-        let flag = intervalMinutes
-        try await ReconcileSetup.with(global: global, lock: true) { setup in try await Self.serve(setup, intervalFlag: flag) }
+        let flag = intervalMinutes, seconds = intervalSeconds, ticks = ticks
+        try await ReconcileSetup.with(global: global, lock: true) { setup in
+            try await Self.serve(setup, intervalFlag: flag, intervalSeconds: seconds, ticks: ticks)
+        }
     }
 
-    static func serve(_ setup: ReconcileSetup, intervalFlag: Int?) async throws {
-        let interval = try Self.interval(flag: intervalFlag, config: setup.config.reckon.intervalMinutes,
-                                         environment: ProcessInfo.processInfo.environment)
+    static func serve(_ setup: ReconcileSetup, intervalFlag: Int?, intervalSeconds: Int? = nil, ticks: Int? = nil) async throws {
+        let interval = try intervalSeconds.map(Int64.init) ?? Self.interval(flag: intervalFlag, config: setup.config.reckon.intervalMinutes,
+                                                                            environment: ProcessInfo.processInfo.environment)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let health = HealthState(intervalSeconds: interval)
         let heartbeat = setup.config.reckon.heartbeatFile ?? (setup.stateDirectory + "/heartbeat")
-        var services: [any Service] = [ReconcileService(setup: setup, intervalSeconds: interval, heartbeatPath: heartbeat, health: health)]
+        // The loop returns only after --ticks or a graceful shutdown, and then the daemon ends.
+        // Services are named, so an error names them and never prints their state.
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(
+            service: ReconcileService(setup: setup, intervalSeconds: interval, heartbeatPath: heartbeat, health: health, ticks: ticks),
+            successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "reconcile")]
         if let address = setup.config.reckon.metricsAddress {
-            services.append(try MetricsServer(address: address, registry: registry, health: health, logger: setup.logger))
+            services.append(.init(service: try MetricsServer(address: address, registry: registry, health: health, logger: setup.logger),
+                                  serviceName: "metrics"))
         }
         setup.logger.info("reckon daemon starting", metadata: ["interval_minutes": "\(interval / 60)", "state_dir": "\(setup.stateDirectory)",
                                                                 "offerings": "\(setup.config.offerings.count)"])
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: setup.logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                                          logger: setup.logger))
         try await group.run()
         setup.logger.info("reckon daemon stopped")
     }
@@ -78,12 +94,20 @@ struct ReconcileService: Service {
     let intervalSeconds: Int64
     let heartbeatPath: String
     let health: HealthState
+    /// Stop after this many ticks (nil: run until stopped).
+    var ticks: Int?
 
     func run() async throws {
         let metrics = ReckonMetrics()
+        // The daemon is the ledger's one writer for its lifetime, so it may remember the sacct
+        // lines it has recorded and skip them when a poll prints them again.
+        await setup.tick.keepLineMemory()
+        var done = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let before = (try? setup.ledger.store.read { try $0.eventCount() }) ?? 0
+            let cpuBefore = ProcessResources.current()
             let result = await setup.tick.run(decision: ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases))
+            let cpuAfter = ProcessResources.current()
             let after = (try? setup.ledger.store.read { try $0.eventCount() }) ?? before
             let pending = await setup.tick.pendingIntents()
             let now = setup.clock.now()
@@ -91,6 +115,18 @@ struct ReconcileService: Service {
             await health.record(ok: result.ok, at: now)
             Heartbeat.touch(heartbeatPath, at: now)
             logSummary(result)
+            done += 1
+            let remembered = await setup.tick.rememberedLines
+            setup.logger.info("tick resources", metadata: [
+                "tick": "\(done)",
+                "cpu_seconds": "\(ProcessResources.fixed(cpuAfter.cpuSeconds - cpuBefore.cpuSeconds))",
+                "cpu_user_seconds": "\(ProcessResources.fixed(cpuAfter.userSeconds - cpuBefore.userSeconds))",
+                "cpu_system_seconds": "\(ProcessResources.fixed(cpuAfter.systemSeconds - cpuBefore.systemSeconds))",
+                "children_cpu_seconds": "\(ProcessResources.fixed(cpuAfter.childrenCPUSeconds - cpuBefore.childrenCPUSeconds))",
+                "max_rss_kib": "\(cpuAfter.maxRSSKiB)", "events_appended": "\(after - before)",
+                "remembered_lines": "\(remembered)",
+            ])
+            if let t = ticks, done >= t { break }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(intervalSeconds)) }
             } catch {
