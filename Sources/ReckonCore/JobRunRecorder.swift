@@ -83,6 +83,18 @@ public struct JobRunRecorder {
     /// ``presumeNew(_:)`` computed for (some of) them.
     public func record(prepared runs: [PreparedRun], presumed: UsageAccumulator? = nil,
                        in writer: any EventStoreWriter) throws -> BatchResult {
+        let (result, delta) = try recordDeferringUsage(prepared: runs, presumed: presumed, in: writer)
+        // While an import's usage is pending, these events are after its mark: readers and the
+        // import's completion take them from the log's tail, so the table must not hold them too.
+        if try UsageTable.pendingFrom(writer) == nil { try UsageTable.add(delta, in: writer) }
+        return result
+    }
+
+    /// ``record(prepared:presumed:in:)`` without writing the usage table: returns the batch's
+    /// usage difference instead, for an import that writes it once at its end (``UsageTable``;
+    /// the caller marks the table with ``UsageTable/markPending(from:in:)`` first).
+    public func recordDeferringUsage(prepared runs: [PreparedRun], presumed: UsageAccumulator? = nil,
+                                     in writer: any EventStoreWriter) throws -> (BatchResult, UsageAccumulator) {
         var result = BatchResult()
         var delta = presumed ?? UsageAccumulator()
         /// A run that is not new after all: its presumed usage comes back out.
@@ -130,12 +142,7 @@ public struct JobRunRecorder {
             let handled = prepared.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings) }
             if !handled { try addNew(try prepared.run(), seq: seq, key: key, to: &delta, writer: writer) }
         }
-        try delta.forEachCellKeyBytes { kb, amount in
-            let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
-            let n = current + amount
-            if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
-        }
-        return result
+        return (result, delta)
     }
 
     /// The new version's part: its usage when it has ended, else its place in the open-run set.

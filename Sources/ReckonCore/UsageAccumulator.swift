@@ -192,6 +192,26 @@ public struct UsageAccumulator: Sendable {
         }
     }
 
+    /// Adds every cell of `other` (an import's batches, each summed on its own, into one).
+    public mutating func add(_ other: UsageAccumulator) {
+        var owners = [Int32](repeating: -1, count: other.ownerStart.count)
+        other.arena.withUnsafeBytes { arena in
+            for o in 0..<other.ownerStart.count {
+                let s = Int(other.ownerStart[o]), al = Int(other.ownerAccountLength[o]), ul = Int(other.ownerUserLength[o])
+                owners[o] = owner(account: UnsafeRawBufferPointer(rebasing: arena[s..<s + al]),
+                                  user: UnsafeRawBufferPointer(rebasing: arena[(s + al + 1)..<(s + al + 1 + ul)]))
+            }
+        }
+        for (c, key) in other.cellKeys.enumerated() where other.cellAmounts[c] != 0 {
+            let o = owners[Int(truncatingIfNeeded: key >> 32)]
+            let t = UInt16(truncatingIfNeeded: key & 0xffff)
+            add(owner: o, monthOrdinal: Int((key >> 16) & 0xffff), tres: t < 256 ? t : tres(other.tresName(t)), other.cellAmounts[c])
+        }
+    }
+
+    /// Whether no cell holds a non-zero sum.
+    public var isEmpty: Bool { !cellAmounts.contains { $0 != 0 } }
+
     /// The non-zero cells as the projection's `closed` table.
     public func closedUsage() -> [UsageKey: Int128] {
         var out: [UsageKey: Int128] = [:]

@@ -61,14 +61,24 @@ public struct UsageProjection: Equatable, Sendable {
     }
 
     /// Reads the persisted projection from the store's tables.
-    public static func load(from reader: any EventStoreReader) throws -> UsageProjection {
+    /// Usage an import has not written into the table yet is read from the log's tail (see
+    /// ``UsageTable``), which needs the `settings` it was built with; without them only the
+    /// tables as stored are read.
+    public static func load(from reader: any EventStoreReader, settings: ProjectionSettings? = nil) throws -> UsageProjection {
         var p = UsageProjection()
-        try reader.forEachEntry(in: .usage, prefix: []) { k, v in
-            guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else {
-                throw EventStoreError.corrupt("undecodable usage row")
+        if let settings {
+            try UsageTable.forEachCell(reader, prefix: [], settings: settings) { k, amount in
+                guard let key = UsageKey(bytes: k) else { throw EventStoreError.corrupt("undecodable usage row") }
+                p.closed[key] = amount
             }
-            p.closed[key] = amount
-            return true
+        } else {
+            try reader.forEachEntry(in: .usage, prefix: []) { k, v in
+                guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else {
+                    throw EventStoreError.corrupt("undecodable usage row")
+                }
+                p.closed[key] = amount
+                return true
+            }
         }
         try reader.forEachEntry(in: .openRuns, prefix: []) { k, v in
             guard let seq = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable open-run row") }
@@ -92,12 +102,15 @@ public struct UsageProjection: Equatable, Sendable {
         for (k, s) in open { try writer.put(StoreBytes.u64(s), in: .openRuns, key: k) }
         for (c, t) in observedUntil { try writer.setMeta(ProjectionMeta.observedPrefix + c, StoreBytes.u64(UInt64(bitPattern: t))) }
         try writer.setMeta(ProjectionMeta.fingerprint, Array(settings.fingerprint.utf8))
+        try writer.delete(in: .meta, key: Array(ProjectionMeta.usagePendingFrom.utf8))   // it holds every event now
     }
 }
 
 /// Names of the projection's metadata entries.
 public enum ProjectionMeta {
     public static let fingerprint = "projection.fingerprint"
+    /// The first event whose usage the usage table does not hold yet (see ``UsageTable``).
+    public static let usagePendingFrom = "projection.usage_pending_from"
     public static let observedPrefix = "observed."
     public static let format = "format"
 }

@@ -203,10 +203,9 @@ public struct AuditQuery {
     static func projection(_ r: any EventStoreReader, account: String, settings: ProjectionSettings,
                            marks: [String: EpochSeconds]) throws -> [BillingMonth: [UsageKey: Int128]] {
         var out: [BillingMonth: [UsageKey: Int128]] = [:]
-        try r.forEachEntry(in: .usage, prefix: []) { k, v in
-            guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+        try UsageTable.forEachCell(r, prefix: [], settings: settings) { k, amount in
+            guard let key = UsageKey(bytes: k) else { throw EventStoreError.corrupt("undecodable usage row") }
             if key.account == account { out[key.month, default: [:]][key, default: 0] += amount }
-            return true
         }
         try forEachOpenRun(r) { run in
             guard run.account == account else { return }

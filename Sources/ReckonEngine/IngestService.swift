@@ -55,7 +55,7 @@ public struct IngestService {
             }
         } catch {
             hashing.sync {}
-            _ = try? session.writer.finish()   // no batch is left being written behind the caller's back
+            session.drain()   // no batch is left being written behind the caller's back
             throw error
         }
         let digest = hashing.sync { hasher.finalizeHex() }
@@ -85,7 +85,7 @@ public struct IngestService {
         }
         let stderr: String
         do { stderr = try runner.run(command) { chunk in try session.consume(chunk) } } catch {
-            _ = try? session.writer.finish()
+            session.drain()
             memory = session.forgetLines()
             throw error
         }
@@ -224,9 +224,17 @@ public struct IngestService {
         /// ``finish(source:observedAt:warnings:)``, and on an error the writer is drained first.
         mutating func finishOrDrain(source: SacctObservation.Source, observedAt: EpochSeconds, warnings: [String]) throws -> Outcome {
             do { return try finish(source: source, observedAt: observedAt, warnings: warnings) } catch {
-                _ = try? writer.finish()
+                drain()
                 throw error
             }
+        }
+
+        /// After an error: waits for the writer, then writes the usage of the batches that did
+        /// commit into the table (if that fails too — a full disk — the mark stays, readers still
+        /// see that usage, and the next writer to open the ledger writes it).
+        func drain() {
+            _ = try? writer.finish()
+            _ = try? service.ledger.catchUpUsage()
         }
 
         mutating func finish(source: SacctObservation.Source, observedAt: EpochSeconds, warnings: [String]) throws -> Outcome {
@@ -248,6 +256,7 @@ public struct IngestService {
             }
             let recorder = service.ledger.recorder
             try service.ledger.store.write { w in
+                try writer.completeUsage(in: w)
                 for o in observations { try recorder.recordObservation(o, in: w) }
             }
             var outcome = Outcome(observations: observations, warnings: warnings)
@@ -266,6 +275,12 @@ final class BatchWriter: @unchecked Sendable {
     private let lock = NSLock()
     private var failure: Error?
     private var perCluster: [String: JobRunRecorder.BatchResult] = [:]
+    /// The usage of every committed batch, written into the table once, at the end (see
+    /// ``UsageTable``); only the recording thread touches it until ``finish()``.
+    private var usage = UsageAccumulator()
+    /// The event the first batch started at, when that batch set the table's pending mark.
+    private var deferredFrom: Sequence64?
+    private var batches = 0
 
     init(ledger: Ledger) {
         self.ledger = ledger
@@ -288,7 +303,12 @@ final class BatchWriter: @unchecked Sendable {
         queue.async { [self] in
             defer { slot.signal() }
             do {
-                let results = try Self.record(runs, presumed: presumed, ledger: ledger)
+                let (results, start, deltas) = try Self.record(runs, presumed: presumed, ledger: ledger)
+                if batches == 0 { deferredFrom = start }
+                batches += 1
+                for d in deltas {
+                    if usage.isEmpty && batches == 1 { usage = d } else { usage.add(d) }
+                }
                 let new = results.reduce(0) { $0 + $1.1.newVersions }
                 lock.lock()
                 mostlyNew = new * 2 >= UInt64(runs.count)
@@ -313,16 +333,33 @@ final class BatchWriter: @unchecked Sendable {
         return perCluster
     }
 
-    /// One write transaction: the batch's runs per cluster, clusters in first-seen order.
+    /// Writes the usage of the committed batches into the table and removes its pending mark,
+    /// inside the caller's write transaction (after ``finish()``). When the mark is not the one
+    /// this import set (or a batch failed), the tail is folded from the log instead.
+    func completeUsage(in w: any EventStoreWriter) throws {
+        guard let mark = try UsageTable.pendingFrom(w) else { return }
+        if mark == deferredFrom && failed() == nil {
+            try UsageTable.complete(with: usage, in: w)
+        } else {
+            try UsageTable.catchUp(in: w, settings: ledger.settings)
+        }
+    }
+
+    /// One write transaction: the batch's runs per cluster, clusters in first-seen order. The
+    /// usage table is left alone (marked pending from the batch's first event when it was not
+    /// already); the batch's usage differences are returned, with where the batch started.
     static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?,
-                       ledger: Ledger) throws -> [(String, JobRunRecorder.BatchResult)] {
+                       ledger: Ledger) throws -> ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator]) {
         let recorder = ledger.recorder
         return try ledger.store.write { w in
-            guard let first = runs.first?.cluster else { return [] }
+            guard let first = runs.first?.cluster else { return ([], nil, []) }
+            let start = try w.eventCount()
+            let fresh = try UsageTable.pendingFrom(w) == nil
+            try UsageTable.markPending(from: start, in: w)
             if runs.allSatisfy({ $0.cluster == first }) {
-                let result = [(first, try recorder.record(prepared: runs, presumed: presumed, in: w))]
+                let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, presumed: presumed, in: w)
                 FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
-                return result
+                return ([(first, result)], fresh ? start : nil, [delta])
             }
             var order: [String] = []
             var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
@@ -333,11 +370,15 @@ final class BatchWriter: @unchecked Sendable {
             }
             // The presumed usage covers the whole batch: it goes in once, with the first cluster's
             // runs; every cluster's recorder takes back out what it finds was not new.
-            let results = try order.enumerated().map { i, c in
-                (c, try recorder.record(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w))
+            var results: [(String, JobRunRecorder.BatchResult)] = []
+            var deltas: [UsageAccumulator] = []
+            for (i, c) in order.enumerated() {
+                let (r, d) = try recorder.recordDeferringUsage(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w)
+                results.append((c, r))
+                deltas.append(d)
             }
             FaultPoint.midIngestBatch.hit()
-            return results
+            return (results, fresh ? start : nil, deltas)
         }
     }
 }

@@ -11,7 +11,18 @@ public final class Ledger: Sendable {
     public init(store: any EventStore, settings: ProjectionSettings, rebuildIfStale: Bool = true) throws {
         self.store = store
         self.settings = settings
-        if rebuildIfStale { _ = try rebuildProjectionIfStale() }
+        if rebuildIfStale {
+            _ = try rebuildProjectionIfStale()
+            try catchUpUsage()
+        }
+    }
+
+    /// Writes into the usage table the usage an import left pending (killed before its end);
+    /// returns whether there was any. Readers see it either way (``UsageTable``).
+    @discardableResult
+    public func catchUpUsage() throws -> Bool {
+        guard try store.read({ try UsageTable.pendingFrom($0) }) != nil else { return false }
+        return try store.write { w in try UsageTable.catchUp(in: w, settings: settings) }
     }
 
     /// True when the stored projection was built with other settings (or never).

@@ -17,7 +17,7 @@ public struct ReplayCheck {
             let t0 = clock()
             let (replayed, n) = try UsageProjection.replay(r, settings: ledger.settings)
             let t1 = clock()
-            let live = try UsageProjection.load(from: r)
+            let live = try UsageProjection.load(from: r, settings: ledger.settings)
             var diffs: [String] = []
             for k in Set(replayed.closed.keys).union(live.closed.keys).sorted() where replayed.closed[k] != live.closed[k] {
                 if diffs.count < 20 {

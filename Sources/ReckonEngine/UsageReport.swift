@@ -34,10 +34,9 @@ public struct UsageQuery {
         let settings = ledger.settings
         return try ledger.store.read { r in
             var out: [UsageKey: Int128] = [:]
-            try r.forEachEntry(in: .usage, prefix: UsageKey.monthPrefix(month)) { k, v in
-                guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+            try UsageTable.forEachCell(r, prefix: UsageKey.monthPrefix(month), settings: settings) { k, amount in
+                guard let key = UsageKey(bytes: k) else { throw EventStoreError.corrupt("undecodable usage row") }
                 out[key, default: 0] += amount
-                return true
             }
             let marks = try observationMarks(r)
             try forEachOpenRun(r) { run in

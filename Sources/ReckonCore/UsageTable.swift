@@ -1,0 +1,75 @@
+/// The persisted usage table (closed native usage per ``UsageKey``) as every reader must see
+/// it, and the one place that writes sums into it.
+///
+/// An import defers the table: its batches append events and move the run index in their own
+/// transactions, while their usage is summed in memory and written once, at the end (writing
+/// the changed cells after every batch was a fifth of an import's work). Until then the meta
+/// entry ``ProjectionMeta/usagePendingFrom`` names the first event whose usage the table does
+/// not hold yet. Readers add that tail of the log, folded as replay folds it, so they always
+/// see the usage of every committed event; a writer that finds the mark left behind (an
+/// import killed before its end) folds the tail into the table and removes the mark.
+public enum UsageTable {
+    /// The first event whose usage the table does not hold, or nil when it holds them all.
+    public static func pendingFrom(_ reader: any EventStoreReader) throws -> Sequence64? {
+        guard let v = try reader.meta(ProjectionMeta.usagePendingFrom) else { return nil }
+        guard let s = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable \(ProjectionMeta.usagePendingFrom)") }
+        return s
+    }
+
+    /// The usage of the events from the mark on, folded as replay folds them; nil without a mark.
+    public static func pendingUsage(_ reader: any EventStoreReader, settings: ProjectionSettings) throws -> UsageAccumulator? {
+        guard let from = try pendingFrom(reader) else { return nil }
+        var fold = ProjectionReplay(settings: settings)
+        try reader.forEachEvent(from: from) { seq, buf in
+            try fold.fold(seq, buf, reader: reader)
+            return true
+        }
+        return fold.usage
+    }
+
+    /// Visits the table's cells under `prefix` (key bytes, sum), the pending tail included;
+    /// cells that sum to zero are skipped. No order is promised.
+    public static func forEachCell(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
+                                   _ body: ([UInt8], Int128) throws -> Void) throws {
+        var pending: [[UInt8]: Int128] = [:]
+        if let tail = try pendingUsage(reader, settings: settings) {
+            tail.forEachCellKeyBytes { k, v in if k.starts(with: prefix) { pending[k, default: 0] += v } }
+        }
+        try reader.forEachEntry(in: .usage, prefix: prefix) { k, v in
+            guard let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+            let sum = amount + (pending.removeValue(forKey: k) ?? 0)
+            if sum != 0 { try body(k, sum) }
+            return true
+        }
+        for (k, v) in pending where v != 0 { try body(k, v) }
+    }
+
+    /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed).
+    public static func add(_ delta: UsageAccumulator, in writer: any EventStoreWriter) throws {
+        try delta.forEachCellKeyBytes { kb, amount in
+            let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
+            let n = current + amount
+            if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
+        }
+    }
+
+    /// Marks the table as not holding the usage of events from `seq` on (kept if already set).
+    public static func markPending(from seq: Sequence64, in writer: any EventStoreWriter) throws {
+        if try pendingFrom(writer) == nil { try writer.setMeta(ProjectionMeta.usagePendingFrom, StoreBytes.u64(seq)) }
+    }
+
+    /// Writes the usage an import summed for its committed batches (exactly the tail since the
+    /// mark) and removes the mark.
+    public static func complete(with delta: UsageAccumulator, in writer: any EventStoreWriter) throws {
+        try add(delta, in: writer)
+        try writer.delete(in: .meta, key: Array(ProjectionMeta.usagePendingFrom.utf8))
+    }
+
+    /// Folds a left-behind tail into the table and removes the mark; returns whether there was one.
+    @discardableResult
+    public static func catchUp(in writer: any EventStoreWriter, settings: ProjectionSettings) throws -> Bool {
+        guard let tail = try pendingUsage(writer, settings: settings) else { return false }
+        try complete(with: tail, in: writer)
+        return true
+    }
+}

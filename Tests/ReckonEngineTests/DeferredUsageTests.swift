@@ -1,0 +1,100 @@
+import Foundation
+import ReckonCore
+import ReckonEngine
+import ReckonLMDB
+import ReckonSacct
+import Testing
+
+/// An import writes the usage table once, at its end (``UsageTable``). These tests stop an
+/// import after its batches committed and before that end — what a kill leaves behind — and
+/// check that readers still see every committed run's usage, that replay agrees with the live
+/// projection, and that the next writer to open the ledger folds the tail into the table.
+@Suite(.serialized) struct DeferredUsageTests {
+    let month = BillingMonth(year: 2026, month: 3)!
+    let settings = ProjectionSettings(calendar: MonthCalendar(timeZoneIdentifier: "UTC")!, tresSource: .alloc)
+
+    func lmdbLedger(_ dir: String) throws -> Ledger {
+        try Ledger(store: try LMDBEventStore(directory: dir), settings: settings)
+    }
+
+    func ingest(_ ledger: Ledger, _ text: String, in dir: String) throws {
+        let path = dir + "-dump.psv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        _ = try IngestService(ledger: ledger).ingestFile(path: path, timeZone: Fixtures.utc, observedAt: LineMemoryTests.t0 + 86_400,
+                                                        defaultCluster: "hpc1")
+    }
+
+    func prepared(_ text: String) throws -> [JobRunRecorder.PreparedRun] {
+        var parser = SacctStreamParser(timeZone: Fixtures.utc, defaultCluster: "hpc1")
+        var runs: [JobRunRecorder.PreparedRun] = []
+        try Array(text.utf8).withUnsafeBytes { try parser.consumePrepared($0) { runs.append($0) } }
+        try parser.finishPrepared { runs.append($0) }
+        return runs
+    }
+
+    func storedTable(_ ledger: Ledger) throws -> [UsageKey: Int128] {
+        try ledger.store.read { try UsageProjection.load(from: $0).closed }   // the table as stored, no tail
+    }
+
+    @Test func aKilledImportsUsageIsReadFromTheLogUntilTheNextWriterWritesIt() throws {
+        let base = NSTemporaryDirectory() + "reckon-deferred-\(UUID().uuidString)"
+        defer { for d in ["-p", "-d", "-p-dump.psv", "-d-dump.psv"] { try? FileManager.default.removeItem(atPath: base + d) } }
+        let plain = try lmdbLedger(base + "-p"), killed = try lmdbLedger(base + "-d")
+        let first = LineMemoryTests.dump(LineMemoryTests.lines(count: 60, tick: 0))
+        try ingest(plain, first, in: base + "-p")
+        try ingest(killed, first, in: base + "-d")
+        #expect(try storedTable(plain) == storedTable(killed))
+
+        // The second import: new runs, runs that ran on, changed runs (their superseded versions
+        // come out of the usage), and two clusters.
+        let second = LineMemoryTests.dump(LineMemoryTests.lines(count: 90, tick: 1, changed: [3, 17, 44]))
+        try ingest(plain, second, in: base + "-p")
+        // The same runs recorded as an import's batches do, in two committed transactions, and
+        // then nothing: no completion (the process was killed).
+        let runs = try prepared(second)
+        for part in [runs[..<45], runs[45...]] {
+            try killed.store.write { w in
+                try UsageTable.markPending(from: try w.eventCount(), in: w)
+                _ = try killed.recorder.recordDeferringUsage(prepared: Array(part), in: w)
+            }
+        }
+        #expect(try killed.store.read { try UsageTable.pendingFrom($0) } != nil)
+        // The stored table is behind (so what follows is not trivially true)…
+        #expect(try storedTable(killed) != storedTable(plain))
+        // …but readers see the committed usage: the month's report, a read-only reader's, and replay.
+        let want = try UsageQuery(ledger: plain).nativeUsage(month: month).usage
+        #expect(!want.isEmpty)
+        #expect(try UsageQuery(ledger: killed).nativeUsage(month: month).usage == want)
+        let reader = try StateStore.openLedger(directory: base + "-d", settings: settings, maxMapSizeMB: 64, readOnly: true)
+        #expect(try UsageQuery(ledger: reader).nativeUsage(month: month).usage == want)
+        #expect(try ReplayCheck.run(killed, clock: { 0 }).identical)
+        let live = try killed.store.read { try UsageProjection.load(from: $0, settings: settings) }
+        #expect(try live.closed == plain.store.read { try UsageProjection.load(from: $0, settings: settings) }.closed)
+
+        // The next writer to open the ledger writes the tail into the table and removes the mark.
+        let reopened = try Ledger(store: killed.store, settings: settings)
+        #expect(try reopened.store.read { try UsageTable.pendingFrom($0) } == nil)
+        #expect(try storedTable(reopened) == storedTable(plain))
+        #expect(try ReplayCheck.run(reopened, clock: { 0 }).identical)
+    }
+
+    @Test func anImportLeavesNoMarkAndTheSameTableAsRecordingBatchByBatch() throws {
+        let base = NSTemporaryDirectory() + "reckon-deferred-\(UUID().uuidString)"
+        defer { for d in ["-a", "-a-dump.psv"] { try? FileManager.default.removeItem(atPath: base + d) } }
+        let imported = try lmdbLedger(base + "-a")
+        let direct = try Fixtures.ledger()
+        for (i, text) in [LineMemoryTests.lines(count: 50, tick: 0), LineMemoryTests.lines(count: 70, tick: 2, changed: [1, 2, 30])]
+            .map(LineMemoryTests.dump).enumerated() {
+            var service = IngestService(ledger: imported)
+            service.batchSize = 9   // many batches, so the import's usage is summed across several
+            let path = base + "-a-dump.psv"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try service.ingestFile(path: path, timeZone: Fixtures.utc, observedAt: LineMemoryTests.t0 + 86_400, defaultCluster: "hpc1")
+            // The reference: every run recorded with the table written in the same transaction.
+            let runs = try prepared(text)
+            try direct.store.write { w in _ = try direct.recorder.record(prepared: runs, in: w) }
+            #expect(try imported.store.read { try UsageTable.pendingFrom($0) } == nil, "import \(i)")
+            #expect(try storedTable(imported) == storedTable(direct), "import \(i)")
+        }
+    }
+}
