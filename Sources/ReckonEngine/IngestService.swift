@@ -191,7 +191,6 @@ public struct IngestService {
 
         /// Keeps what the line memory will learn of `runs` once they are committed.
         private mutating func note(_ runs: [JobRunRecorder.PreparedRun]) {
-            handedOver.reserveCapacity(handedOver.count + runs.count)
             for r in runs {
                 let c: UInt16
                 if let last = lastMemoryCluster, last.name == r.cluster {
@@ -207,6 +206,7 @@ public struct IngestService {
         /// The line memory after a successful ingest: it learns every committed run's line.
         mutating func learnLines(rescan: Bool) -> SacctLineMemory? {
             guard var m = parser.lineMemory.take() else { return nil }
+            m.reserve(m.count + handedOver.count)
             for h in handedOver { m.recorded(runDigest: h.run, lineDigest: h.line, cluster: h.cluster) }
             handedOver = []
             if rescan { m.forgetUnseen() }
@@ -255,6 +255,7 @@ public struct IngestService {
                     malformedCount: i == 0 ? parser.malformedCount : 0, malformed: i == 0 ? parser.malformed : []))
             }
             let recorder = service.ledger.recorder
+            FaultPoint.beforeUsageCompletion.hit()   // batches committed, usage pending: the crash harness kills here
             try service.ledger.store.write { w in
                 try writer.completeUsage(in: w)
                 for o in observations { try recorder.recordObservation(o, in: w) }

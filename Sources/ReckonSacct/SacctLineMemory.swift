@@ -46,6 +46,12 @@ public struct SacctLineMemory: Sendable {
     /// Starts a tick: lines seen or recorded from now on are marked with it.
     public mutating func beginTick() { tick &+= 1 }
 
+    /// Makes room for `n` lines, so learning a whole month does not rehash as it grows.
+    public mutating func reserve(_ n: Int) {
+        known.reserveCapacity(n)
+        latest.reserveCapacity(n)
+    }
+
     /// Forgets everything (after a failed ingest, or a different header).
     public mutating func forget() {
         known = [:]

@@ -48,7 +48,8 @@ ACCOUNTS = {"hpc_alloc_a": "10a0f810be1c43bbb651e8cbdbb90198", "hpc_alloc_b": "2
             "hpc_alloc_c": "30a0f810be1c43bbb651e8cbdbb90198", "physics": "40a0f810be1c43bbb651e8cbdbb90198"}
 USERS = ["alice", "bob", "carol"]
 HEADER = "JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"
-SYNC_POINTS = ["after-intent-commit", "after-request-sent", "before-confirmation", "mid-ingest-batch"]
+SYNC_POINTS = ["after-intent-commit", "after-request-sent", "before-confirmation", "mid-ingest-batch", "before-usage-completion"]
+INGEST_POINTS = ["mid-ingest-batch", "before-usage-completion"]
 
 
 class Failure(Exception):
@@ -300,8 +301,8 @@ class Harness:
         victim = rng.choice(sorted(procs))
         point, skip = None, 0
         if method == "fault":
-            point = "mid-ingest-batch" if victim == "ingest" else rng.choice(SYNC_POINTS)
-            skip = 0 if point in ("mid-ingest-batch", "before-confirmation") else rng.choice([0, 0, 1, 2, 3])
+            point = rng.choice(INGEST_POINTS) if victim == "ingest" else rng.choice(SYNC_POINTS)
+            skip = 0 if point in ("mid-ingest-batch", "before-usage-completion", "before-confirmation") else rng.choice([0, 0, 1, 2, 3])
             envs[victim]["RECKON_FAULT_POINT"] = point
             envs[victim]["RECKON_FAULT_SKIP"] = str(skip)
         delay = rng.uniform(0, 0.9 * self.est[op])
