@@ -44,10 +44,13 @@ public enum UsageTable {
         for (k, v) in pending where v != 0 { try body(k, v) }
     }
 
-    /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed).
+    /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed). A new
+    /// cell costs one B-tree descent (``EventStoreWriter/insertIfAbsent(_:in:key:)``), a present
+    /// one two.
     public static func add(_ delta: UsageAccumulator, in writer: any EventStoreWriter) throws {
         try delta.forEachCellKeyBytes { kb, amount in
-            let current = try writer.value(in: .usage, key: kb).flatMap(StoreBytes.i128) ?? 0
+            guard let found = try writer.insertIfAbsent(StoreBytes.i128(amount), in: .usage, key: kb) else { return }
+            guard let current = StoreBytes.i128(found) else { throw EventStoreError.corrupt("undecodable usage row") }
             let n = current + amount
             if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
         }
