@@ -22,3 +22,35 @@ import Testing
         #expect(abs(total - (user + system)) < 0.000_002)
     }
 }
+
+/// `reckon daemon --ticks N` runs N ticks and exits 0; each tick logs its own CPU (`tick
+/// resources`), and from its second tick on the daemon recalls the sacct lines it recorded
+/// instead of reading them (the `sacct poll` line's `recalled`), appending only the poll record.
+@Suite(.serialized) struct DaemonTicksTests {
+    @Test func aDaemonWithTicksStopsAfterThemAndItsSecondPollRecallsEveryLine() async throws {
+        let h = try CLIHarness()
+        try await h.startSimulator()
+        defer { Task { await h.stopSimulator() } }
+        try h.writeConfig()
+        let r = try await h.reckon("daemon", ["--ticks", "2", "--interval-seconds", "0", "--log-format", "json"])
+        #expect(r.status == 0, "\(r.all)")
+        let docs = r.stderr.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        let ticks = docs.filter { $0["message"] as? String == "tick resources" }
+        let polls = docs.filter { $0["message"] as? String == "sacct poll" }
+        #expect(ticks.count == 2)
+        #expect(polls.count == 2)
+        guard ticks.count == 2, polls.count == 2 else { return }
+        func int(_ d: [String: Any], _ k: String) -> Int? { (d[k] as? String).flatMap { Int($0) } }
+        // The shared dump-epoch fixture: 14 job records, all plain lines.
+        #expect(int(polls[0], "records") == 14)
+        #expect(int(polls[0], "recalled") == 0)
+        #expect(int(polls[1], "records") == 14)
+        #expect(int(polls[1], "recalled") == 14)
+        #expect(int(polls[1], "new_versions") == 0)
+        #expect(int(ticks[0], "remembered_lines") == 14)
+        #expect(int(ticks[1], "events_appended") == 1)   // the poll record only
+        #expect((ticks[1]["cpu_seconds"] as? String).flatMap(Double.init).map { $0 >= 0 } == true)
+    }
+}
