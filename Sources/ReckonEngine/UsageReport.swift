@@ -76,29 +76,21 @@ public struct UsageQuery {
         let comps: [Component] = components ?? Set(native.keys.map(\.tres)).sorted().map {
             Component(name: $0, unitFactor: ExactDecimal(digits: 1, scale: 0))
         }
-        var byResource: [String: [String: Int128]] = [:]          // account → tres → native
-        var byUser: [String: [String: [String: Int128]]] = [:]    // account → user → tres → native
+        // Native sums per resource, or per (resource, user), for the grouping asked for only.
+        struct Owner: Hashable { let account: String; let user: String? }
+        var sums: [Owner: [String: Int128]] = [:]   // owner → tres → native
         for (k, v) in native {
-            byResource[k.account, default: [:]][k.tres, default: 0] += v
-            byUser[k.account, default: [:]][k.user, default: [:]][k.tres, default: 0] += v
+            sums[Owner(account: k.account, user: grouping == .user ? k.user : nil), default: [:]][k.tres, default: 0] += v
         }
+        let owners = sums.keys.sorted { a, b in a.account != b.account ? a.account < b.account : (a.user ?? "") < (b.user ?? "") }
         var rows: [UsageReport.Row] = []
-        for account in byResource.keys.sorted() {
-            switch grouping {
-            case .resource:
-                for c in comps {
-                    let n = byResource[account]?[c.name] ?? 0
-                    rows.append(.init(resource: account, user: nil, component: c.name, period: period, native: n,
-                                      amount: c.amount(fromNativeSeconds: n) ?? .zero))
-                }
-            case .user:
-                for user in (byUser[account] ?? [:]).keys.sorted() {
-                    for c in comps {
-                        let n = byUser[account]?[user]?[c.name] ?? 0
-                        rows.append(.init(resource: account, user: user, component: c.name, period: period, native: n,
-                                          amount: c.amount(fromNativeSeconds: n) ?? .zero))
-                    }
-                }
+        rows.reserveCapacity(owners.count * comps.count)
+        for o in owners {
+            let byTRES = sums[o] ?? [:]
+            for c in comps {
+                let n = byTRES[c.name] ?? 0
+                rows.append(.init(resource: o.account, user: o.user, component: c.name, period: period, native: n,
+                                  amount: c.amount(fromNativeSeconds: n) ?? .zero))
             }
         }
         return UsageReport(rows: rows, period: period, observedUntil: observedUntil)
