@@ -12,6 +12,7 @@ public struct ReckonMetrics: Sendable {
             Counter(label: "reckon_rows_ingested_total").increment(by: Int64(i.records))
             Counter(label: "reckon_job_versions_total").increment(by: Int64(i.newVersions))
             Counter(label: "reckon_malformed_records_total").increment(by: Int64(i.malformedCount))
+            Counter(label: "reckon_rows_recalled_total").increment(by: Int64(i.recalled))   // skipped unread: the daemon's line memory
         }
         Counter(label: "reckon_events_appended_total").increment(by: Int64(eventsAppended))
         for rep in r.reports {
