@@ -95,6 +95,7 @@ public struct JobRunRecorder {
     /// the caller marks the table with ``UsageTable/markPending(from:in:)`` first).
     public func recordDeferringUsage(prepared runs: [PreparedRun], presumed: UsageAccumulator? = nil,
                                      in writer: any EventStoreWriter) throws -> (BatchResult, UsageAccumulator) {
+        try writer.setMeta(ProjectionMeta.runsGeneration, StoreBytes.u64(try Self.generation(writer) &+ 1))
         var result = BatchResult()
         var delta = presumed ?? UsageAccumulator()
         /// A run that is not new after all: its presumed usage comes back out.
@@ -153,6 +154,13 @@ public struct JobRunRecorder {
         } else if run.start != nil {
             try writer.put(StoreBytes.u64(seq), in: .openRuns, key: key)
         }
+    }
+
+    /// ``ProjectionMeta/runsGeneration``: 0 in a log where no run was ever recorded.
+    public static func generation(_ reader: any EventStoreReader) throws -> UInt64 {
+        guard let v = try reader.meta(ProjectionMeta.runsGeneration) else { return 0 }
+        guard let g = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable \(ProjectionMeta.runsGeneration)") }
+        return g
     }
 
     /// Whether two encoded events are job-run versions (kind 1, version 1) with byte-equal runs,

@@ -109,6 +109,10 @@ public struct UsageProjection: Equatable, Sendable {
 /// Names of the projection's metadata entries.
 public enum ProjectionMeta {
     public static let fingerprint = "projection.fingerprint"
+    /// How many times job runs have been recorded into this log (one per
+    /// ``JobRunRecorder/recordDeferringUsage(prepared:presumed:in:)``): a writer that sees it
+    /// move by exactly its own recordings knows no other process recorded runs in between.
+    public static let runsGeneration = "runs.generation"
     /// The first event whose usage the usage table does not hold yet (see ``UsageTable``).
     public static let usagePendingFrom = "projection.usage_pending_from"
     public static let observedPrefix = "observed."

@@ -80,6 +80,9 @@ public struct IngestService {
                             defaultCluster: String, memory: inout SacctLineMemory?, rescan: Bool) throws -> Outcome {
         var session = Session(service: self, timeZone: TimeZone(identifier: "UTC") ?? TimeZone.current, defaultCluster: defaultCluster)
         if var m = memory.take() {
+            // Runs recorded by another process since the memory learnt may have moved a run's
+            // latest version away from the line remembered for it.
+            if m.generation != session.writer.startGeneration { m.forget() }
             m.beginTick()
             session.parser.lineMemory = m
         }
@@ -119,6 +122,8 @@ public struct IngestService {
         /// memory cluster), learnt once the writer has committed them all.
         var handedOver: [(run: Int, line: Int?, cluster: UInt16)] = []
         var lastMemoryCluster: (name: String, index: UInt16)?
+        /// Whether no other process recorded runs while this ingest ran (set at its end).
+        var alone = false
 
         init(service: IngestService, timeZone: TimeZone, defaultCluster: String) {
             self.service = service
@@ -203,9 +208,16 @@ public struct IngestService {
             }
         }
 
-        /// The line memory after a successful ingest: it learns every committed run's line.
+        /// The line memory after a successful ingest: it learns every committed run's line — or,
+        /// when another process recorded runs during the poll, forgets everything.
         mutating func learnLines(rescan: Bool) -> SacctLineMemory? {
             guard var m = parser.lineMemory.take() else { return nil }
+            guard alone else {
+                m.forget()
+                handedOver = []
+                return m
+            }
+            m.generation = writer.lastGeneration
             m.reserve(m.count + handedOver.count)
             for h in handedOver { m.recorded(runDigest: h.run, lineDigest: h.line, cluster: h.cluster) }
             handedOver = []
@@ -256,9 +268,10 @@ public struct IngestService {
             }
             let recorder = service.ledger.recorder
             FaultPoint.beforeUsageCompletion.hit()   // batches committed, usage pending: the crash harness kills here
-            try service.ledger.store.write { w in
-                try writer.completeUsage(in: w)
+            alone = try service.ledger.store.write { w in
+                let alone = try writer.completeUsage(in: w)
                 for o in observations { try recorder.recordObservation(o, in: w) }
+                return alone
             }
             var outcome = Outcome(observations: observations, warnings: warnings)
             outcome.recalled = recalled.values.reduce(0, +)
@@ -282,10 +295,19 @@ final class BatchWriter: @unchecked Sendable {
     /// The event the first batch started at, when that batch set the table's pending mark.
     private var deferredFrom: Sequence64?
     private var batches = 0
+    /// The log's ``ProjectionMeta/runsGeneration`` when this import began, and after its last
+    /// committed batch; `exclusive` stays true while every batch began where the previous one
+    /// (or the import) left it — no other process recorded runs in between.
+    let startGeneration: UInt64
+    private(set) var lastGeneration: UInt64
+    private var exclusive = true
 
     init(ledger: Ledger) {
         self.ledger = ledger
-        mostlyNew = ((try? ledger.store.read { try $0.eventCount() }) ?? 1) == 0
+        let start = (try? ledger.store.read { r in (try r.eventCount(), try JobRunRecorder.generation(r)) }) ?? (1, 0)
+        mostlyNew = start.0 == 0
+        startGeneration = start.1
+        lastGeneration = start.1
     }
 
     private func failed() -> Error? { lock.lock(); defer { lock.unlock() }; return failure }
@@ -304,9 +326,11 @@ final class BatchWriter: @unchecked Sendable {
         queue.async { [self] in
             defer { slot.signal() }
             do {
-                let (results, start, deltas) = try Self.record(runs, presumed: presumed, ledger: ledger)
+                let (results, start, deltas, generations) = try Self.record(runs, presumed: presumed, ledger: ledger)
                 if batches == 0 { deferredFrom = start }
                 batches += 1
+                if generations.before != lastGeneration { exclusive = false }
+                lastGeneration = generations.after
                 for d in deltas {
                     if usage.isEmpty && batches == 1 { usage = d } else { usage.add(d) }
                 }
@@ -335,32 +359,40 @@ final class BatchWriter: @unchecked Sendable {
     }
 
     /// Writes the usage of the committed batches into the table and removes its pending mark,
-    /// inside the caller's write transaction (after ``finish()``). When the mark is not the one
-    /// this import set (or a batch failed), the tail is folded from the log instead.
-    func completeUsage(in w: any EventStoreWriter) throws {
-        guard let mark = try UsageTable.pendingFrom(w) else { return }
-        if mark == deferredFrom && failed() == nil {
+    /// inside the caller's write transaction (after ``finish()``). The sum kept in memory is used
+    /// only when the tail since the mark is provably this import's alone: it set the mark, and
+    /// no other process recorded runs since the import began. Otherwise (another `reckon ingest`
+    /// beside the daemon, a failed batch) the tail is folded from the log. Returns whether the
+    /// import was alone.
+    @discardableResult
+    func completeUsage(in w: any EventStoreWriter) throws -> Bool {
+        let generation = try JobRunRecorder.generation(w)
+        let alone = exclusive && failed() == nil && generation == lastGeneration
+        guard let mark = try UsageTable.pendingFrom(w) else { return alone }
+        if alone && mark == deferredFrom {
             try UsageTable.complete(with: usage, in: w)
         } else {
             try UsageTable.catchUp(in: w, settings: ledger.settings)
         }
+        return alone
     }
 
     /// One write transaction: the batch's runs per cluster, clusters in first-seen order. The
     /// usage table is left alone (marked pending from the batch's first event when it was not
     /// already); the batch's usage differences are returned, with where the batch started.
-    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?,
-                       ledger: Ledger) throws -> ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator]) {
+    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, ledger: Ledger) throws
+        -> ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator], generations: (before: UInt64, after: UInt64)) {
         let recorder = ledger.recorder
         return try ledger.store.write { w in
-            guard let first = runs.first?.cluster else { return ([], nil, []) }
+            let before = try JobRunRecorder.generation(w)
+            guard let first = runs.first?.cluster else { return ([], nil, [], (before, before)) }
             let start = try w.eventCount()
             let fresh = try UsageTable.pendingFrom(w) == nil
             try UsageTable.markPending(from: start, in: w)
             if runs.allSatisfy({ $0.cluster == first }) {
                 let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, presumed: presumed, in: w)
                 FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
-                return ([(first, result)], fresh ? start : nil, [delta])
+                return ([(first, result)], fresh ? start : nil, [delta], (before, try JobRunRecorder.generation(w)))
             }
             var order: [String] = []
             var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
@@ -379,7 +411,7 @@ final class BatchWriter: @unchecked Sendable {
                 deltas.append(d)
             }
             FaultPoint.midIngestBatch.hit()
-            return (results, fresh ? start : nil, deltas)
+            return (results, fresh ? start : nil, deltas, (before, try JobRunRecorder.generation(w)))
         }
     }
 }

@@ -9,8 +9,9 @@ import ReckonCore
 /// A remembered line is therefore one the ledger already holds as its run's latest version,
 /// and recording it again would append nothing: skipping it changes no event and no table, only
 /// the cost. The memory is tied to the header line, the time zone and the default cluster it
-/// was built under (a change empties it), and is valid only while this process is the ledger's
-/// one writer (the daemon holds the state lock for its lifetime); it is never stored.
+/// was built under (a change empties it), and to the ledger's record of who recorded runs: when
+/// another process (a `reckon ingest` beside the daemon) has recorded runs since the memory last
+/// learnt, or during the poll, it is emptied (``generation``). It is never stored.
 public struct SacctLineMemory: Sendable {
     /// One remembered line: its run (by a digest of the run-index key), its cluster (an index
     /// into ``clusters``) and the last tick that recorded or saw it.
@@ -29,6 +30,9 @@ public struct SacctLineMemory: Sendable {
     private var context: Int?
     /// The current tick (bumped by ``beginTick()``).
     private(set) var tick: UInt32 = 0
+    /// The log's ``ProjectionMeta/runsGeneration`` when the memory last learnt: a poll that finds
+    /// another value (another process recorded runs since) starts from an empty memory.
+    public var generation: UInt64?
 
     public init() {}
 
@@ -52,11 +56,12 @@ public struct SacctLineMemory: Sendable {
         latest.reserveCapacity(n)
     }
 
-    /// Forgets everything (after a failed ingest, or a different header).
+    /// Forgets everything (after a failed ingest, a different header, or another writer).
     public mutating func forget() {
         known = [:]
         latest = [:]
         clusters = []
+        generation = nil
     }
 
     /// Binds the memory to what lines are read under; a different context forgets everything.
@@ -78,6 +83,13 @@ public struct SacctLineMemory: Sendable {
         if let i = clusters.firstIndex(of: name) { return UInt16(truncatingIfNeeded: i) }
         clusters.append(name)
         return UInt16(truncatingIfNeeded: clusters.count - 1)
+    }
+
+    /// A run read in this poll without the memory (a changed line, or a line never seen): its
+    /// remembered line is no longer its latest version, even before the poll commits, so a
+    /// later line of the same run in the same output must not be skipped on its account.
+    public mutating func forgetRun(_ run: Int) {
+        if let d = latest.removeValue(forKey: run) { known[d] = nil }
     }
 
     /// A run that a committed batch recorded (a new version or an unchanged one) from the line

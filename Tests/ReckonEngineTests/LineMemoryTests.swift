@@ -130,6 +130,49 @@ import Testing
         #expect(memory?.count == 80 + 14)        // the sample's lines stay: no re-scan forgot them
     }
 
+    /// A remembered line that comes after another line of the same run in one output: the
+    /// earlier line supersedes the remembered version before the poll commits, so the remembered
+    /// line must be read, not skipped. (Found in review.)
+    @Test func aRememberedLineAfterAnotherLineOfItsRunIsRead() throws {
+        let sacct = try StandIn()
+        defer { sacct.remove() }
+        let plain = try Fixtures.ledger(), remembering = try Fixtures.ledger()
+        var none: SacctLineMemory?
+        var memory: SacctLineMemory? = SacctLineMemory()
+        let newer = Self.lines(count: 5, tick: 0, changed: [3])[3], older = Self.lines(count: 5, tick: 0)[3]
+        for (note, lines) in [("the newer line", [newer]), ("both, older first", [older, newer]), ("both again", [older, newer])] {
+            try sacct.prints(Self.dump(lines))
+            let a = try poll(plain, sacct, memory: &none), b = try poll(remembering, sacct, memory: &memory)
+            expectSameCounts(a, b, Comment(rawValue: note))
+            try expectSame(plain, remembering, Comment(rawValue: note))
+        }
+    }
+
+    /// Another process (`reckon ingest --from`, which does not take the daemon's lock) records
+    /// runs between two polls: the memory no longer says which line is each run's latest, so
+    /// the next poll starts without it. (Found in review.)
+    @Test func runsRecordedByAnotherProcessEmptyTheMemory() throws {
+        let sacct = try StandIn()
+        defer { sacct.remove() }
+        let plain = try Fixtures.ledger(), remembering = try Fixtures.ledger()
+        var none: SacctLineMemory?
+        var memory: SacctLineMemory? = SacctLineMemory()
+        try sacct.prints(Self.dump(Self.lines(count: 5, tick: 0, changed: [3])))
+        _ = try poll(plain, sacct, memory: &none)
+        _ = try poll(remembering, sacct, memory: &memory)
+        #expect(memory?.count == 5)
+        let older = sacct.directory + "/older.psv"
+        try Self.dump(Self.lines(count: 5, tick: 0)).write(toFile: older, atomically: true, encoding: .utf8)
+        for l in [plain, remembering] {
+            _ = try IngestService(ledger: l).ingestFile(path: older, timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400, defaultCluster: "hpc1")
+        }
+        let a = try poll(plain, sacct, memory: &none), b = try poll(remembering, sacct, memory: &memory)
+        #expect(b.recalled == 0)
+        expectSameCounts(a, b, "after another process's ingest")
+        try expectSame(plain, remembering, "after another process's ingest")
+        #expect(try poll(remembering, sacct, memory: &memory).recalled == 5)   // and learns again
+    }
+
     @Test func aDifferentDefaultClusterOrHeaderForgetsEverything() throws {
         let sacct = try StandIn()
         defer { sacct.remove() }
