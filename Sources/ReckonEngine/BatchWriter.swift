@@ -1,0 +1,138 @@
+import Foundation
+import ReckonCore
+
+/// Records batches of job runs on a background thread, one write transaction each, in order.
+final class BatchWriter: @unchecked Sendable {
+    private let ledger: Ledger
+    private let queue = DispatchQueue(label: "reckon.ingest.batch-writer")
+    /// One batch may be recorded while the caller parses the next.
+    private let slot = DispatchSemaphore(value: 1)
+    private let lock = NSLock()
+    private var failure: Error?
+    private var perCluster: [String: JobRunRecorder.BatchResult] = [:]
+    /// The usage of every committed batch, written into the table once, at the end (see
+    /// ``UsageTable``); only the recording thread touches it until ``finish()``.
+    private var usage = UsageAccumulator()
+    /// The event the first batch started at, when that batch set the table's pending mark.
+    private var deferredFrom: Sequence64?
+    private var batches = 0
+    /// The log's ``ProjectionMeta/runsGeneration`` when this import began, and after its last
+    /// committed batch; `exclusive` stays true while every batch began where the previous one
+    /// (or the import) left it — no other process recorded runs in between.
+    let startGeneration: UInt64
+    private(set) var lastGeneration: UInt64
+    private var exclusive = true
+
+    init(ledger: Ledger) {
+        self.ledger = ledger
+        let start = (try? ledger.store.read { r in (try r.eventCount(), try JobRunRecorder.generation(r)) }) ?? (1, 0)
+        mostlyNew = start.0 == 0
+        startGeneration = start.1
+        lastGeneration = start.1
+    }
+
+    private func failed() -> Error? { lock.lock(); defer { lock.unlock() }; return failure }
+
+    /// Hands a batch over; waits while the previous one is still being recorded. Throws the
+    /// error of an earlier batch, if any (nothing more is recorded after it).
+    /// Whether most runs of the last recorded batch were new; before the first batch, whether
+    /// the log is empty (a daemon's poll of known jobs should not pay for a guess).
+    var lastBatchMostlyNew: Bool { lock.lock(); defer { lock.unlock() }; return mostlyNew }
+    private var mostlyNew: Bool
+
+    func submit(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
+        if let e = failed() { throw e }
+        slot.wait()
+        if let e = failed() { slot.signal(); throw e }
+        queue.async { [self] in
+            defer { slot.signal() }
+            do {
+                let (results, start, deltas, generations) = try Self.record(runs, presumed: presumed, ledger: ledger)
+                if batches == 0 { deferredFrom = start }
+                batches += 1
+                if generations.before != lastGeneration { exclusive = false }
+                lastGeneration = generations.after
+                for d in deltas {
+                    if usage.isEmpty && batches == 1 { usage = d } else { usage.add(d) }
+                }
+                let new = results.reduce(0) { $0 + $1.1.newVersions }
+                lock.lock()
+                mostlyNew = new * 2 >= UInt64(runs.count)
+                for (c, r) in results {
+                    perCluster[c, default: .init()].newVersions += r.newVersions
+                    perCluster[c, default: .init()].unchanged += r.unchanged
+                }
+                lock.unlock()
+            } catch {
+                lock.lock()
+                if failure == nil { failure = error }
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Waits for the last batch; returns the per-cluster results or throws the first error.
+    func finish() throws -> [String: JobRunRecorder.BatchResult] {
+        queue.sync {}
+        lock.lock(); defer { lock.unlock() }
+        if let failure { throw failure }
+        return perCluster
+    }
+
+    /// Writes the usage of the committed batches into the table and removes its pending mark,
+    /// inside the caller's write transaction (after ``finish()``). The sum kept in memory is used
+    /// only when the tail since the mark is provably this import's alone: it set the mark, and
+    /// no other process recorded runs since the import began. Otherwise (another `reckon ingest`
+    /// beside the daemon, a failed batch) the tail is folded from the log. Returns whether the
+    /// import was alone.
+    @discardableResult
+    func completeUsage(in w: any EventStoreWriter) throws -> Bool {
+        let generation = try JobRunRecorder.generation(w)
+        let alone = exclusive && failed() == nil && generation == lastGeneration
+        guard let mark = try UsageTable.pendingFrom(w) else { return alone }
+        if alone && mark == deferredFrom {
+            try UsageTable.complete(with: usage, in: w)
+        } else {
+            try UsageTable.catchUp(in: w, settings: ledger.settings)
+        }
+        return alone
+    }
+
+    /// One write transaction: the batch's runs per cluster, clusters in first-seen order. The
+    /// usage table is left alone (marked pending from the batch's first event when it was not
+    /// already); the batch's usage differences are returned, with where the batch started.
+    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, ledger: Ledger) throws
+        -> ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator], generations: (before: UInt64, after: UInt64)) {
+        let recorder = ledger.recorder
+        return try ledger.store.write { w in
+            let before = try JobRunRecorder.generation(w)
+            guard let first = runs.first?.cluster else { return ([], nil, [], (before, before)) }
+            let start = try w.eventCount()
+            let fresh = try UsageTable.pendingFrom(w) == nil
+            try UsageTable.markPending(from: start, in: w)
+            if runs.allSatisfy({ $0.cluster == first }) {
+                let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, presumed: presumed, in: w)
+                FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
+                return ([(first, result)], fresh ? start : nil, [delta], (before, try JobRunRecorder.generation(w)))
+            }
+            var order: [String] = []
+            var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
+            for r in runs {
+                let c = r.cluster
+                if byCluster[c] == nil { order.append(c) }
+                byCluster[c, default: []].append(r)
+            }
+            // The presumed usage covers the whole batch: it goes in once, with the first cluster's
+            // runs; every cluster's recorder takes back out what it finds was not new.
+            var results: [(String, JobRunRecorder.BatchResult)] = []
+            var deltas: [UsageAccumulator] = []
+            for (i, c) in order.enumerated() {
+                let (r, d) = try recorder.recordDeferringUsage(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w)
+                results.append((c, r))
+                deltas.append(d)
+            }
+            FaultPoint.midIngestBatch.hit()
+            return (results, fresh ? start : nil, deltas, (before, try JobRunRecorder.generation(w)))
+        }
+    }
+}
