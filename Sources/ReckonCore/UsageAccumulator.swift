@@ -209,9 +209,6 @@ public struct UsageAccumulator: Sendable {
         }
     }
 
-    /// Whether no cell holds a non-zero sum.
-    public var isEmpty: Bool { !cellAmounts.contains { $0 != 0 } }
-
     /// The non-zero cells as the projection's `closed` table.
     public func closedUsage() -> [UsageKey: Int128] {
         var out: [UsageKey: Int128] = [:]

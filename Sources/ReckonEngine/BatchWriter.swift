@@ -52,8 +52,8 @@ final class BatchWriter: @unchecked Sendable {
                 batches += 1
                 if generations.before != lastGeneration { exclusive = false }
                 lastGeneration = generations.after
-                for d in deltas {
-                    if usage.isEmpty && batches == 1 { usage = d } else { usage.add(d) }
+                for (i, d) in deltas.enumerated() {
+                    if batches == 1 && i == 0 { usage = d } else { usage.add(d) }   // the first is taken, not copied cell by cell
                 }
                 let new = results.reduce(0) { $0 + $1.1.newVersions }
                 lock.lock()

@@ -204,7 +204,7 @@ public struct IngestService {
                     c = parser.lineMemory?.clusterIndex(r.cluster) ?? 0
                     lastMemoryCluster = (r.cluster, c)
                 }
-                handedOver.append((r.key.withUnsafeBytes { SacctLineMemory.digest($0) }, r.lineDigest, c))
+                handedOver.append((SacctLineMemory.runDigest(r.key), r.lineDigest, c))
             }
         }
 

@@ -128,7 +128,7 @@ public struct SacctStreamParser {
             case .run(var run):
                 countRun(cluster: run.cluster)
                 run.lineDigest = digest
-                if lineMemory != nil { lineMemory?.forgetRun(run.key.withUnsafeBytes { SacctLineMemory.digest($0) }) }
+                lineMemory?.forgetRun(key: run.key)
                 try prepared(run)
             case .step:
                 steps += 1
@@ -140,7 +140,7 @@ public struct SacctStreamParser {
             guard SacctRecordParser.oversizedName(run) == nil else { return false }   // the general path reports it
             lineNumber += 1
             countRun(cluster: run.identity.cluster)
-            if lineMemory != nil { lineMemory?.forgetRun(run.identity.keyBytes.withUnsafeBytes { SacctLineMemory.digest($0) }) }
+            lineMemory?.forgetRun(key: run.identity.keyBytes)
             try emit(run)
         case .step?:
             lineNumber += 1
@@ -205,7 +205,7 @@ public struct SacctStreamParser {
         switch r.outcome {
         case .run(let run):
             countRun(cluster: run.identity.cluster)
-            if lineMemory != nil { lineMemory?.forgetRun(run.identity.keyBytes.withUnsafeBytes { SacctLineMemory.digest($0) }) }
+            lineMemory?.forgetRun(key: run.identity.keyBytes)
             try emit(run)
         case .step:
             steps += 1

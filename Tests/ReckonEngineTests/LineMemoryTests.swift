@@ -91,14 +91,35 @@ import Testing
         #expect(a.observations.map(\.unchanged) == b.observations.map(\.unchanged), note)
     }
 
-    @Test func pollsWithAMemoryLeaveTheSameLogAsPollsWithout() throws {
-        let sacct = try StandIn()
-        defer { sacct.remove() }
-        let plain = try Fixtures.ledger(), remembering = try Fixtures.ledger()
+    /// Two ledgers fed the same outputs: `plain` polled without a memory, `remembering` with one.
+    struct Twins {
+        let sacct: StandIn
+        let plain: Ledger, remembering: Ledger
         var none: SacctLineMemory?
         var memory: SacctLineMemory? = SacctLineMemory()
-        // The real sample's records (unsorted TRES lists and the like take the general path,
-        // which the memory does not learn) after generated plain ones.
+        init() throws {
+            sacct = try StandIn()
+            plain = try Fixtures.ledger()
+            remembering = try Fixtures.ledger()
+        }
+    }
+
+    /// Polls both twins with what the stand-in prints; expects the same counts and byte-identical
+    /// logs and tables, and returns both outcomes.
+    @discardableResult
+    func pollBoth(_ t: inout Twins, _ note: Comment) throws -> (plain: IngestService.Outcome, remembering: IngestService.Outcome) {
+        let a = try poll(t.plain, t.sacct, memory: &t.none), b = try poll(t.remembering, t.sacct, memory: &t.memory)
+        expectSameCounts(a, b, note)
+        try expectSame(t.plain, t.remembering, note)
+        #expect(a.recalled == 0, note)
+        return (a, b)
+    }
+
+    @Test func pollsWithAMemoryLeaveTheSameLogAsPollsWithout() throws {
+        var t = try Twins()
+        defer { t.sacct.remove() }
+        // The real sample's records (its TRES lists are not in name order; the transcoder sorts
+        // them, so they take the fast path and are remembered too) after generated ones.
         let real = try String(contentsOfFile: Fixtures.path("fixtures/slurm/dump-epoch.psv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map(String.init)
         let outputs: [(String, [String])] = [
@@ -112,13 +133,8 @@ import Testing
         ]
         var recalledSeen: [UInt64] = []
         for (note, lines) in outputs {
-            try sacct.prints(Self.dump(lines))
-            let a = try poll(plain, sacct, memory: &none)
-            let b = try poll(remembering, sacct, memory: &memory)
-            expectSameCounts(a, b, Comment(rawValue: note))
-            try expectSame(plain, remembering, Comment(rawValue: note))
-            #expect(a.recalled == 0)
-            recalledSeen.append(b.recalled)
+            try t.sacct.prints(Self.dump(lines))
+            recalledSeen.append(try pollBoth(&t, Comment(rawValue: note)).remembering.recalled)
         }
         // Skipped for real (counted by hand from the outputs above):
         #expect(recalledSeen[0] == 0)
@@ -127,24 +143,19 @@ import Testing
         #expect(recalledSeen[4] == 80 - 3)       // the 20 new jobs were learnt in poll 4; not the 3 changed back
         #expect(recalledSeen[5] == 80)           // the older line of job 1000 comes after its newer one
         #expect(recalledSeen[6] == 80 - 1)       // job 1000's newer line was forgotten when poll 6 recorded the older
-        #expect(memory?.count == 80 + 14)        // the sample's lines stay: no re-scan forgot them
+        #expect(t.memory?.count == 80 + 14)      // the sample's lines stay: no re-scan forgot them
     }
 
     /// A remembered line that comes after another line of the same run in one output: the
     /// earlier line supersedes the remembered version before the poll commits, so the remembered
     /// line must be read, not skipped. (Found in review.)
     @Test func aRememberedLineAfterAnotherLineOfItsRunIsRead() throws {
-        let sacct = try StandIn()
-        defer { sacct.remove() }
-        let plain = try Fixtures.ledger(), remembering = try Fixtures.ledger()
-        var none: SacctLineMemory?
-        var memory: SacctLineMemory? = SacctLineMemory()
+        var t = try Twins()
+        defer { t.sacct.remove() }
         let newer = Self.lines(count: 5, tick: 0, changed: [3])[3], older = Self.lines(count: 5, tick: 0)[3]
         for (note, lines) in [("the newer line", [newer]), ("both, older first", [older, newer]), ("both again", [older, newer])] {
-            try sacct.prints(Self.dump(lines))
-            let a = try poll(plain, sacct, memory: &none), b = try poll(remembering, sacct, memory: &memory)
-            expectSameCounts(a, b, Comment(rawValue: note))
-            try expectSame(plain, remembering, Comment(rawValue: note))
+            try t.sacct.prints(Self.dump(lines))
+            try pollBoth(&t, Comment(rawValue: note))
         }
     }
 
@@ -152,25 +163,18 @@ import Testing
     /// runs between two polls: the memory no longer says which line is each run's latest, so
     /// the next poll starts without it. (Found in review.)
     @Test func runsRecordedByAnotherProcessEmptyTheMemory() throws {
-        let sacct = try StandIn()
-        defer { sacct.remove() }
-        let plain = try Fixtures.ledger(), remembering = try Fixtures.ledger()
-        var none: SacctLineMemory?
-        var memory: SacctLineMemory? = SacctLineMemory()
-        try sacct.prints(Self.dump(Self.lines(count: 5, tick: 0, changed: [3])))
-        _ = try poll(plain, sacct, memory: &none)
-        _ = try poll(remembering, sacct, memory: &memory)
-        #expect(memory?.count == 5)
-        let older = sacct.directory + "/older.psv"
+        var t = try Twins()
+        defer { t.sacct.remove() }
+        try t.sacct.prints(Self.dump(Self.lines(count: 5, tick: 0, changed: [3])))
+        try pollBoth(&t, "first poll")
+        #expect(t.memory?.count == 5)
+        let older = t.sacct.directory + "/older.psv"
         try Self.dump(Self.lines(count: 5, tick: 0)).write(toFile: older, atomically: true, encoding: .utf8)
-        for l in [plain, remembering] {
+        for l in [t.plain, t.remembering] {
             _ = try IngestService(ledger: l).ingestFile(path: older, timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400, defaultCluster: "hpc1")
         }
-        let a = try poll(plain, sacct, memory: &none), b = try poll(remembering, sacct, memory: &memory)
-        #expect(b.recalled == 0)
-        expectSameCounts(a, b, "after another process's ingest")
-        try expectSame(plain, remembering, "after another process's ingest")
-        #expect(try poll(remembering, sacct, memory: &memory).recalled == 5)   // and learns again
+        #expect(try pollBoth(&t, "after another process's ingest").remembering.recalled == 0)
+        #expect(try pollBoth(&t, "and once more").remembering.recalled == 5)   // it learnt again
     }
 
     @Test func aDifferentDefaultClusterOrHeaderForgetsEverything() throws {
@@ -192,27 +196,20 @@ import Testing
     }
 
     @Test func aFailedPollForgetsEverythingAndKeepsWhatWasRecorded() throws {
-        let sacct = try StandIn()
-        defer { sacct.remove() }
-        let plain = try Fixtures.ledger(), remembering = try Fixtures.ledger()
-        var none: SacctLineMemory?
-        var memory: SacctLineMemory? = SacctLineMemory()
-        try sacct.prints(Self.dump(Self.lines(count: 40, tick: 0)))
-        _ = try poll(plain, sacct, memory: &none)
-        _ = try poll(remembering, sacct, memory: &memory)
-        #expect(memory?.count == 40)
-        try sacct.failsAfterPrinting(Self.dump(Self.lines(count: 50, tick: 1, changed: [1, 2])))
-        #expect(throws: (any Error).self) { try poll(plain, sacct, memory: &none) }
-        #expect(throws: (any Error).self) { try poll(remembering, sacct, memory: &memory) }
-        #expect(memory?.count == 0)
-        try expectSame(plain, remembering, "after the failed poll")
-        try sacct.worksAgain()
-        try sacct.prints(Self.dump(Self.lines(count: 50, tick: 1, changed: [1, 2])))
-        let a = try poll(plain, sacct, memory: &none), b = try poll(remembering, sacct, memory: &memory)
-        expectSameCounts(a, b, "after recovering")
-        try expectSame(plain, remembering, "after recovering")
-        #expect(b.recalled == 0)
-        #expect(memory?.count == 50)
+        var t = try Twins()
+        defer { t.sacct.remove() }
+        try t.sacct.prints(Self.dump(Self.lines(count: 40, tick: 0)))
+        try pollBoth(&t, "first poll")
+        #expect(t.memory?.count == 40)
+        try t.sacct.failsAfterPrinting(Self.dump(Self.lines(count: 50, tick: 1, changed: [1, 2])))
+        #expect(throws: (any Error).self) { try poll(t.plain, t.sacct, memory: &t.none) }
+        #expect(throws: (any Error).self) { try poll(t.remembering, t.sacct, memory: &t.memory) }
+        #expect(t.memory?.count == 0)
+        try expectSame(t.plain, t.remembering, "after the failed poll")
+        try t.sacct.worksAgain()
+        try t.sacct.prints(Self.dump(Self.lines(count: 50, tick: 1, changed: [1, 2])))
+        #expect(try pollBoth(&t, "after recovering").remembering.recalled == 0)
+        #expect(t.memory?.count == 50)
     }
 
     @Test func aRescanForgetsLinesNoLongerPrinted() throws {
