@@ -56,11 +56,11 @@ import Testing
         return out
     }
 
-    @Test func sacctParserRecorderAndProjection() throws {
+    @Test func sacctParserRecorderAndProjection() async throws {
         let corpus = Self.sacctCorpus
         #expect(corpus.count >= 10, "the real samples are missing: \(corpus.count) files")
-        var fuzzer = Fuzzer(name: "sacct", defaultSeed: 0x5AC7, corpus: corpus, dictionary: Self.sacctDictionary)
-        let result = fuzzer.run { input in
+        let fuzzer = Fuzzer(name: "sacct", defaultSeed: 0x5AC7, corpus: corpus, dictionary: Self.sacctDictionary)
+        let result = await fuzzer.runOffPool { input in
             let whole = Self.parse(input, chunks: [input.count])
             // The answer must not depend on where the stream was cut into chunks.
             var h: UInt64 = 1469598103934665603
@@ -119,13 +119,13 @@ import Testing
 
     static let canary = "fuzzCANARYtoken7d1e0c9b8a7f6e5d4c3b2a19"
 
-    @Test func configLoader() throws {
+    @Test func configLoader() async throws {
         var corpus = Corpus.files("fixtures/config", extensions: [".yaml"]) + Corpus.files("fixtures/demo", extensions: [".yaml", ".yaml.in"])
         corpus = corpus.map { Array(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "demo0provider0token0000000000000000000001", with: Self.canary).utf8) }
         corpus.append(Array("timezone: UTC\nofferings:\n  - waldur_api_url: \"http://127.0.0.1/api/\"\n    waldur_api_token: \"\(Self.canary)\"\n    waldur_offering_uuid: 8f7e6d5c4b3a29180f1e2d3c4b5a6978\n    backend_components:\n      cpu: {unit_factor: 60}\nreckon:\n  state_dir: /tmp/x\n  max_map_size_mb: 64\n".utf8))
         #expect(corpus.count >= 3)
-        var fuzzer = Fuzzer(name: "config", defaultSeed: 0xC0F1, corpus: corpus, dictionary: Self.configDictionary)
-        let result = fuzzer.run { input in
+        let fuzzer = Fuzzer(name: "config", defaultSeed: 0xC0F1, corpus: corpus, dictionary: Self.configDictionary)
+        let result = await fuzzer.runOffPool { input in
             let text = String(decoding: input, as: UTF8.self)
             do {
                 let cfg = try ConfigLoader.parse(yaml: text)

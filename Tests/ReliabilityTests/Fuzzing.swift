@@ -9,7 +9,7 @@ import Foundation
 /// - `RECKON_FUZZ_ARTIFACTS` (default: the temporary directory): where the current input is kept
 ///   (`<target>.current`) so a crash leaves its reproducer behind, and failing inputs are saved.
 /// A single input running longer than 60 s is a hang: the input is saved and the process aborts.
-struct Fuzzer {
+struct Fuzzer: Sendable {
     let name: String
     var rng: SplitMix
     let seed: UInt64
@@ -31,6 +31,22 @@ struct Fuzzer {
         rng = SplitMix(s)
         self.corpus = corpus.isEmpty ? [[]] : corpus
         self.dictionary = dictionary.map { Array($0.utf8) }
+    }
+
+    /// ``run(_:)`` on a thread of its own. A fuzz target is a blocking loop for its whole budget
+    /// (60 s each in CI); run on the test runner's cooperative pool — two threads on a 2-core
+    /// machine — two targets at once starve every async test beside them (the Waldur
+    /// simulator is an actor, and its clients time out).
+    func runOffPool(_ body: @escaping @Sendable ([UInt8]) -> String?) async -> (inputs: Int, failures: [String]) {
+        await withCheckedContinuation { continuation in
+            let fuzzer = self
+            let thread = Thread {
+                var f = fuzzer
+                continuation.resume(returning: f.run(body))
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
     }
 
     /// Runs `body` on the corpus itself, then on mutated inputs until the budget is spent.
@@ -108,7 +124,7 @@ struct Fuzzer {
 }
 
 /// SplitMix64: a tiny, good, seedable generator.
-struct SplitMix {
+struct SplitMix: Sendable {
     var state: UInt64
     init(_ seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
