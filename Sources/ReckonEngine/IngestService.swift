@@ -8,7 +8,11 @@ import ReckonSacct
 /// record per cluster. A malformed record is kept in that record and never stops the import.
 public struct IngestService {
     public let ledger: Ledger
+    /// The most runs in one write transaction.
     public var batchSize: Int = 50_000
+    /// The size of the first batch; each next one is twice the last, up to ``batchSize``. The
+    /// recording thread starts after a few thousand runs instead of idling through a whole batch.
+    public var firstBatchSize: Int = 4_096
 
     public init(ledger: Ledger) { self.ledger = ledger }
 
@@ -113,6 +117,8 @@ public struct IngestService {
         let service: IngestService
         var parser: SacctStreamParser
         var batch: [JobRunRecorder.PreparedRun] = []
+        /// How many runs the current batch takes before it goes to the writer (see ``IngestService/firstBatchSize``).
+        var batchLimit: Int
         let writer: BatchWriter
         var recordsPerCluster: [String: UInt64] = [:]
         /// The cluster of the previous run and how many runs of it are not yet in `recordsPerCluster`.
@@ -129,7 +135,8 @@ public struct IngestService {
             self.service = service
             parser = SacctStreamParser(timeZone: timeZone, defaultCluster: defaultCluster)
             writer = BatchWriter(ledger: service.ledger)
-            batch.reserveCapacity(service.batchSize)
+            batchLimit = max(1, min(service.firstBatchSize, service.batchSize))
+            batch.reserveCapacity(batchLimit)
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
@@ -149,7 +156,7 @@ public struct IngestService {
         }
 
         /// Counts the runs appended from `first` per cluster, and hands the batch to the writer
-        /// once it holds at least ``IngestService/batchSize`` runs (a chunk's runs stay together).
+        /// once it holds at least `batchLimit` runs (a chunk's runs stay together).
         mutating func added(_ runs: inout [JobRunRecorder.PreparedRun], from first: Int) throws {
             var i = first
             while i < runs.count {
@@ -163,10 +170,11 @@ public struct IngestService {
                 }
                 i += 1
             }
-            if runs.count >= service.batchSize {
+            if runs.count >= batchLimit {
                 var full = runs
+                batchLimit = min(batchLimit * 2, max(1, service.batchSize))
                 runs = []
-                runs.reserveCapacity(service.batchSize)
+                runs.reserveCapacity(batchLimit)
                 try submit(&full)
             }
         }
@@ -180,7 +188,6 @@ public struct IngestService {
             guard !batch.isEmpty else { return }
             var full = batch
             batch = []
-            batch.reserveCapacity(service.batchSize)
             try submit(&full)
         }
 
