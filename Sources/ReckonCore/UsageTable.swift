@@ -44,6 +44,43 @@ public enum UsageTable {
         for (k, v) in pending where v != 0 { try body(k, v) }
     }
 
+    /// ``forEachCell(_:prefix:settings:_:)`` in key order, with `extra` cells merged in (the usage
+    /// of running runs up to now, which the table never holds). A cell is visited when its table
+    /// and pending sum is not zero or when `extra` has its key, with all three added — as a
+    /// dictionary filled from `forEachCell` and then added to would hold it. Only the pending tail
+    /// and `extra` (few cells) are sorted; the table is read in its own order.
+    public static func forEachCellInKeyOrder(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
+                                             adding extra: [[UInt8]: Int128],
+                                             _ body: ([UInt8], Int128) throws -> Void) throws {
+        var pending: [[UInt8]: Int128] = [:]
+        if let tail = try pendingUsage(reader, settings: settings) {
+            tail.forEachCellKeyBytes { k, v in if k.starts(with: prefix) { pending[k, default: 0] += v } }
+        }
+        var others = Set(pending.keys)
+        for k in extra.keys where k.starts(with: prefix) { others.insert(k) }
+        let sorted = others.sorted { $0.lexicographicallyPrecedes($1) }
+        var next = 0
+        /// A key found in the pending tail or `extra` only.
+        func visitOther(_ k: [UInt8]) throws {
+            let p = pending[k] ?? 0
+            if let e = extra[k] { try body(k, p + e) } else if p != 0 { try body(k, p) }
+        }
+        try reader.forEachEntry(in: .usage, prefix: prefix) { k, v in
+            guard let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+            while next < sorted.count, sorted[next].lexicographicallyPrecedes(k) { try visitOther(sorted[next]); next += 1 }
+            var sum = amount
+            var inExtra = false
+            if next < sorted.count, sorted[next] == k {
+                sum += pending[k] ?? 0
+                if let e = extra[k] { inExtra = true; sum += e }
+                next += 1
+            }
+            if sum != 0 || inExtra { try body(k, sum) }
+            return true
+        }
+        while next < sorted.count { try visitOther(sorted[next]); next += 1 }
+    }
+
     /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed). A new
     /// cell costs one B-tree descent (``EventStoreWriter/insertIfAbsent(_:in:key:)``), a present
     /// one two.

@@ -48,6 +48,72 @@ public struct UsageQuery {
         }
     }
 
+    /// The report of one billing month — the same rows as ``report(_:period:grouping:components:observedUntil:)``
+    /// of ``nativeUsage(month:)`` — built while the usage table is read in key order: cells of one
+    /// owner are adjacent there, and owners come in the report's order, so there is no dictionary
+    /// of keys to fill and no sort. Names that are not all ASCII, where byte order and `String`
+    /// order may differ, take the dictionary path instead.
+    public func monthReport(_ month: BillingMonth, grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
+        let settings = ledger.settings
+        let period = month.description
+        // The cells, in key order, split where their names end.
+        struct Cell { var key: [UInt8]; var accountEnd: Int; var userEnd: Int; var native: Int128 }
+        let read: (cells: [Cell], marks: [String: EpochSeconds])? = try ledger.store.read { r in
+            let marks = try observationMarks(r)
+            var running: [[UInt8]: Int128] = [:]
+            try forEachOpenRun(r) { run in
+                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                    if k.month == month { running[k.bytes, default: 0] += v }
+                }
+            }
+            var cells: [Cell] = []
+            var plain = true
+            try UsageTable.forEachCellInKeyOrder(r, prefix: UsageKey.monthPrefix(month), settings: settings, adding: running) { k, v in
+                guard plain else { return }
+                var zeros: (Int, Int) = (-1, -1)
+                for i in 4..<k.count {
+                    let b = k[i]
+                    if b >= 0x80 { plain = false; return }
+                    if b == 0 { if zeros.0 < 0 { zeros.0 = i } else if zeros.1 < 0 { zeros.1 = i } }
+                }
+                guard zeros.1 > 0 else { throw EventStoreError.corrupt("undecodable usage row") }
+                cells.append(Cell(key: k, accountEnd: zeros.0, userEnd: zeros.1, native: v))
+            }
+            return plain ? (cells, marks) : nil
+        }
+        guard let (cells, marks) = read, components?.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) ?? true else {
+            let (native, marks) = try nativeUsage(month: month)
+            return Self.report(native, period: period, grouping: grouping, components: components, observedUntil: marks)
+        }
+        let comps: [Component] = components ?? Set(cells.map { String(decoding: $0.key[($0.userEnd + 1)...], as: UTF8.self) }).sorted().map {
+            Component(name: $0, unitFactor: ExactDecimal(digits: 1, scale: 0))
+        }
+        let names = comps.map { Array($0.name.utf8) }
+        var rows: [UsageReport.Row] = []
+        var sums = [Int128](repeating: 0, count: comps.count)
+        var owner: (cell: Int, end: Int)?   // the current owner: a cell of it, and where its bytes end
+        func flush() {
+            guard let o = owner else { return }
+            let c = cells[o.cell]
+            let resource = String(decoding: c.key[4..<c.accountEnd], as: UTF8.self)
+            let user = grouping == .user ? String(decoding: c.key[(c.accountEnd + 1)..<c.userEnd], as: UTF8.self) : nil
+            for (i, comp) in comps.enumerated() {
+                rows.append(.init(resource: resource, user: user, component: comp.name, period: period, native: sums[i],
+                                  amount: comp.amount(fromNativeSeconds: sums[i]) ?? .zero))
+                sums[i] = 0
+            }
+        }
+        for (n, c) in cells.enumerated() {
+            let end = grouping == .user ? c.userEnd : c.accountEnd
+            let same = owner.map { o in o.end == end && cells[o.cell].key[4..<end] == c.key[4..<end] } ?? false
+            if !same { flush(); owner = (n, end) }
+            let tres = c.key[(c.userEnd + 1)...]
+            if let i = names.firstIndex(where: { $0.elementsEqual(tres) }) { sums[i] += c.native }
+        }
+        flush()
+        return UsageReport(rows: rows, period: period, observedUntil: marks)
+    }
+
     /// Native usage in any half-open window, from the latest version of every run (a full scan
     /// of the run index; independent of the month projection).
     public func nativeUsage(window: TimeWindow) throws -> (usage: [UsageKey: Int128], observedUntil: [String: EpochSeconds]) {

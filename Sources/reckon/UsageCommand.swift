@@ -16,14 +16,15 @@ struct UsageCommand: ParsableCommand {
 
         Examples:
           reckon usage -c config.yaml --month 2026-11
+          reckon usage -c config.yaml --month 2026-10 --month 2026-11 --month 2026-12 --by user
           reckon usage -c config.yaml --from 2026-11-03T12:00:00 --to 2026-11-04 --by user --json
         """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: "A billing month, YYYY-MM, in the config's timezone.")
-    var month: String?
+    @Option(name: .long, help: "A billing month, YYYY-MM, in the config's timezone; repeat it for several months in one table.")
+    var month: [String] = []
 
     @Option(name: .long, help: "Window start (ISO 8601 or YYYY-MM-DD).")
     var from: String?
@@ -41,8 +42,8 @@ struct UsageCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if (month == nil) == (from == nil && to == nil) { throw ValidationError("give --month YYYY-MM, or --from and --to") }
-        if month == nil && (from == nil || to == nil) { throw ValidationError("--from and --to go together") }
+        if month.isEmpty == (from == nil && to == nil) { throw ValidationError("give --month YYYY-MM, or --from and --to") }
+        if month.isEmpty && (from == nil || to == nil) { throw ValidationError("--from and --to go together") }
     }
 
     func run() throws {
@@ -58,23 +59,27 @@ struct UsageCommand: ParsableCommand {
         }
         let ledger = try global.openLedger(cfg, readOnly: true)
         let query = UsageQuery(ledger: ledger)
-        let report: UsageReport
-        if let m = month {
-            guard let bm = BillingMonth(parsing: m), cfg.calendar.window(of: bm) != nil else {
-                throw CLIError("--month: expected YYYY-MM between 1970-01 and 2199-12, got \"\(m)\"")
+        var reports: [UsageReport] = []
+        if !month.isEmpty {
+            var months: [BillingMonth] = []
+            for m in month {
+                guard let bm = BillingMonth(parsing: m), cfg.calendar.window(of: bm) != nil else {
+                    throw CLIError("--month: expected YYYY-MM between 1970-01 and 2199-12, got \"\(m)\"")
+                }
+                months.append(bm)
             }
-            let (native, marks) = try query.nativeUsage(month: bm)
-            report = UsageQuery.report(native, period: bm.description, grouping: by, components: components, observedUntil: marks)
+            for bm in months { reports.append(try query.monthReport(bm, grouping: by, components: components)) }
         } else {
             let zone = cfg.calendar.timeZone
             let s = try InstantParser.parse(from ?? "", zone: zone, option: "--from")
             let e = try InstantParser.parse(to ?? "", zone: zone, option: "--to")
             guard let w = TimeWindow(start: s, end: e), !w.isEmpty else { throw CLIError("--to must be after --from") }
             let (native, marks) = try query.nativeUsage(window: w)
-            report = UsageQuery.report(native, period: "\(from ?? "")/\(to ?? "")", grouping: by, components: components, observedUntil: marks)
+            reports.append(UsageQuery.report(native, period: "\(from ?? "")/\(to ?? "")", grouping: by, components: components, observedUntil: marks))
         }
+        let rows = reports.flatMap(\.rows)
         if json {
-            for r in report.rows {
+            for r in rows {
                 print(JSONText.object([("resource", JSONText.string(r.resource)), ("user", JSONText.optional(r.user)),
                                        ("component", JSONText.string(r.component)), ("period", JSONText.string(r.period)),
                                        ("amount", JSONText.string(r.amount.description))]))
@@ -83,11 +88,18 @@ struct UsageCommand: ParsableCommand {
         }
         var t = PlainTable(headers: by == .user ? ["RESOURCE", "USER", "COMPONENT", "PERIOD", "AMOUNT"] : ["RESOURCE", "COMPONENT", "PERIOD", "AMOUNT"],
                            rightAligned: [by == .user ? 4 : 3])
-        for r in report.rows {
+        for r in rows {
             t.add(by == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
                               : [r.resource, r.component, r.period, r.amount.description])
         }
-        print(report.rows.isEmpty ? "no usage recorded for \(report.period)" : t.render())
+        if rows.isEmpty {
+            print("no usage recorded for \(reports.map(\.period).joined(separator: ", "))")
+        } else {
+            var text = t.renderBytes()
+            text.append(10)
+            fflush(nil)   // anything print buffered goes first
+            FileHandle.standardOutput.write(Data(text))
+        }
     }
 }
 

@@ -1,0 +1,127 @@
+import Foundation
+import ReckonCore
+import ReckonEngine
+import ReckonLMDB
+import ReckonSacct
+import Testing
+
+/// `reckon usage --month` builds its report while reading the usage table in key order
+/// (``UsageQuery/monthReport(_:grouping:components:)``). It must give exactly the rows of the
+/// dictionary path it replaced (``UsageQuery/report(_:period:grouping:components:observedUntil:)``
+/// of ``UsageQuery/nativeUsage(month:)``) — in the same order — whatever the names, with running
+/// runs, with an import's pending tail, and for names that are not ASCII (which fall back).
+@Suite struct MonthReportTests {
+    static let t0: Int64 = 1_772_323_200   // 2026-03-01T00:00:00Z
+    let settings = ProjectionSettings(calendar: MonthCalendar(timeZoneIdentifier: "UTC")!, tresSource: .alloc)
+    let months = [BillingMonth(year: 2026, month: 2)!, BillingMonth(year: 2026, month: 3)!, BillingMonth(year: 2026, month: 4)!]
+
+    /// Accounts and users chosen so that byte order and the report's order are easy to get
+    /// wrong: one name a prefix of another, names that differ after a shared prefix, `_` (0x5f)
+    /// beside letters and digits.
+    static let accounts = ["a", "ab", "a_b", "b", "hpc_x1", "hpc_x10", "hpc_x2"]
+    static let users = ["u", "u1", "u_1", "uu", "v"]
+
+    /// `count` runs spread over the accounts and users: finished, running (End `Unknown`), some
+    /// spanning the end of February, two TRES lists (one with a GPU).
+    static func lines(count: Int, users: [String] = users, seed: Int = 0) -> [String] {
+        (0..<count).map { i in
+            let id = 5000 + i + seed * 10_000
+            let submit = t0 - 2 * 86_400 + Int64(i * 997 % 200_000), start = submit + 30
+            let running = i % 9 == 4
+            let elapsed = 300 + (i * 7_919) % 90_000
+            let end = running ? "Unknown" : "\(start + Int64(elapsed))"
+            let tres = i % 3 == 0 ? "billing=8,cpu=8,gres/gpu=1,mem=16G,node=1" : "billing=2,cpu=2,mem=3900M,node=1"
+            let account = accounts[(i * 5 + seed) % accounts.count], user = users[(i * 3 + seed) % users.count]
+            return "\(id)|\(id)|\(id)|hpc1|\(account)|\(user)|\(running ? "RUNNING" : "COMPLETED")|\(submit)|\(start)|\(end)|\(elapsed)|00:00:00|\(tres)|\(tres)"
+        }
+    }
+
+    static func dump(_ lines: [String]) -> String {
+        (["JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"] + lines)
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// Config-like components: two present, one not in any run, and a TRES left out (`node`).
+    static let components = [Component(name: "cpu", unitFactor: ExactDecimal(digits: 60_000, scale: 0)),
+                             Component(name: "mem", unitFactor: ExactDecimal(digits: 61_440, scale: 0)),
+                             Component(name: "gres/gpu", unitFactor: ExactDecimal(digits: 60, scale: 0)),
+                             Component(name: "fpga", unitFactor: ExactDecimal(digits: 1, scale: 0))]
+
+    func ledger(_ dir: String) throws -> Ledger {
+        try Ledger(store: try LMDBEventStore(directory: dir), settings: settings)
+    }
+
+    func ingest(_ ledger: Ledger, _ text: String, path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        _ = try IngestService(ledger: ledger).ingestFile(path: path, timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400,
+                                                        defaultCluster: "hpc1")
+    }
+
+    /// Both paths, every month, both groupings, with and without components; returns how many
+    /// rows were compared.
+    @discardableResult
+    func expectSameReports(_ ledger: Ledger) throws -> Int {
+        let query = UsageQuery(ledger: ledger)
+        var compared = 0
+        for m in months {
+            for grouping in UsageReport.Grouping.allCases {
+                for comps in [nil, Self.components] {
+                    let (native, marks) = try query.nativeUsage(month: m)
+                    let want = UsageQuery.report(native, period: m.description, grouping: grouping, components: comps, observedUntil: marks)
+                    let got = try query.monthReport(m, grouping: grouping, components: comps)
+                    #expect(Self.firstDifference(got.rows, want.rows) == nil, "month \(m), by \(grouping), components \(comps == nil ? "none" : "config")")
+                    #expect(got.period == want.period && got.observedUntil == want.observedUntil)
+                    compared += want.rows.count
+                }
+            }
+        }
+        return compared
+    }
+
+    /// Where two row lists first differ, in one line (the lists run to hundreds of rows).
+    static func firstDifference(_ a: [UsageReport.Row], _ b: [UsageReport.Row]) -> String? {
+        for i in 0..<min(a.count, b.count) where a[i] != b[i] { return "row \(i): \(a[i]) against \(b[i])" }
+        return a.count == b.count ? nil : "\(a.count) rows against \(b.count)"
+    }
+
+    @Test func theStreamedReportIsTheDictionaryReport() throws {
+        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
+        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
+        let l = try ledger(dir)
+        try ingest(l, Self.dump(Self.lines(count: 400)), path: dir + ".psv")
+        // Running runs are in the open-run set, so their usage reaches the report by the merge.
+        #expect(try l.store.read { r in var n = 0; try r.forEachEntry(in: .openRuns, prefix: []) { _, _ in n += 1; return true }; return n } > 0)
+        let rows = try expectSameReports(l)
+        #expect(rows > 500)
+    }
+
+    @Test func anImportsPendingTailIsMergedInKeyOrder() throws {
+        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
+        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
+        let l = try ledger(dir)
+        try ingest(l, Self.dump(Self.lines(count: 200)), path: dir + ".psv")
+        // A second import's batch committed and not completed (a killed import): new owners, and
+        // cells already in the table, are in the pending tail only.
+        var parser = SacctStreamParser(timeZone: Fixtures.utc, defaultCluster: "hpc1")
+        var runs: [JobRunRecorder.PreparedRun] = []
+        try Array(Self.dump(Self.lines(count: 150, users: ["u0", "t", "u"], seed: 3)).utf8).withUnsafeBytes {
+            try parser.consumePrepared($0) { runs.append($0) }
+        }
+        try parser.finishPrepared { runs.append($0) }
+        try l.store.write { w in
+            try UsageTable.markPending(from: try w.eventCount(), in: w)
+            _ = try l.recorder.recordDeferringUsage(prepared: runs, in: w)
+        }
+        #expect(try l.store.read { try UsageTable.pendingFrom($0) } != nil)
+        try expectSameReports(l)
+    }
+
+    @Test func namesThatAreNotASCIIGiveTheSameRows() throws {
+        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
+        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
+        let l = try ledger(dir)
+        try ingest(l, Self.dump(Self.lines(count: 120, users: ["zoë", "u", "Åsa", "u1"])), path: dir + ".psv")
+        let rows = try expectSameReports(l)
+        #expect(rows > 100)
+    }
+}
