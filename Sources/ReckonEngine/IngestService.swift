@@ -9,7 +9,7 @@ import ReckonSacct
 public struct IngestService {
     public let ledger: Ledger
     /// The most runs in one write transaction.
-    public var batchSize: Int = 50_000
+    public var batchSize: Int = 16_384
     /// The size of the first batch; each next one is twice the last, up to ``batchSize``. The
     /// recording thread starts after a few thousand runs instead of idling through a whole batch.
     public var firstBatchSize: Int = 4_096

@@ -13,8 +13,15 @@ public struct SacctStreamParser {
     /// differential tests, which compare both paths.
     public var usesFastPath = true
 
+    /// Chunks of at least this many bytes have their plain lines read ahead on two threads (see
+    /// ``consumePrepared(_:emit:)``); the differential tests lower it to split small inputs too.
+    public var parallelMinBytes = 256 * 1024
+
     private var carry: [UInt8] = []
     private var fast = SacctFastPath(fieldCount: 16)
+    /// The two threads' readers for lines read ahead. Scratch space only: a copy of the parser
+    /// shares them, so two copies must not consume at the same time.
+    private let lookahead = (LookaheadReader(), LookaheadReader())
     private var lineNumber: UInt64 = 0
     private var assembler: SacctRecordAssembler?
     /// The assembler's record parser, boxed for the fast path: binding it costs one retain per
@@ -52,6 +59,12 @@ public struct SacctStreamParser {
     /// ``consume(_:emit:)`` for the recorder: every job run as a ``JobRunRecorder/PreparedRun``.
     /// Plain lines are transcoded straight into the recorder's bytes; every other record is
     /// parsed as by `consume` and then prepared, so the bytes are the same either way.
+    ///
+    /// A large chunk (``parallelMinBytes``) without a line memory is read in two steps: its whole
+    /// lines are split in two halves that two threads transcode ahead — what the fast path makes of
+    /// each line depends on the line and the header only — and then every line is taken in order
+    /// here, exactly as one by one: the read-ahead result is used where the fast path would be
+    /// (no record left open by an earlier line), and any other line goes to the general path.
     public mutating func consumePrepared(_ chunk: UnsafeRawBufferPointer, emit: (JobRunRecorder.PreparedRun) throws -> Void) throws {
         try consumeLines(chunk, transcodes: true, prepared: emit, emit: { try emit(JobRunRecorder.PreparedRun($0)) })
     }
@@ -63,6 +76,10 @@ public struct SacctStreamParser {
 
     private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
                                        emit: (JobRun) throws -> Void) throws {
+        if transcodes, usesFastPath, lineMemory == nil, let box = parserBox, chunk.count >= parallelMinBytes {
+            try consumeReadingAhead(chunk, parser: box.parser, prepared: prepared, emit: emit)
+            return
+        }
         var start = 0
         let n = chunk.count
         while start < n {
@@ -84,6 +101,67 @@ public struct SacctStreamParser {
             }
             start = nl + 1
         }
+    }
+
+    /// ``consumeLines(_:transcodes:prepared:emit:)`` for a large chunk, its whole lines transcoded
+    /// ahead on two threads (see ``consumePrepared(_:emit:)``).
+    private mutating func consumeReadingAhead(_ chunk: UnsafeRawBufferPointer, parser: SacctRecordParser,
+                                              prepared: (JobRunRecorder.PreparedRun) throws -> Void,
+                                              emit: (JobRun) throws -> Void) throws {
+        guard let base = chunk.baseAddress else { return }
+        let n = chunk.count
+        var start = 0
+        if !carry.isEmpty {   // the line the previous chunk began, read as one by one
+            guard let hit = memchr(base, 10, n) else { carry.append(contentsOf: chunk); return }
+            let nl = base.distance(to: UnsafeRawPointer(hit))
+            carry.append(contentsOf: chunk[0..<nl])
+            let done = try carry.withUnsafeBytes { try handleFast($0, transcodes: true, prepared: prepared, emit: emit) }
+            if !done { try handle(line: String(decoding: carry, as: UTF8.self), emit: emit) }
+            carry.removeAll(keepingCapacity: true)
+            start = nl + 1
+        }
+        // The whole lines, [start, end), split after the first newline past their middle.
+        var end = n
+        while end > start && chunk[end - 1] != 10 { end -= 1 }
+        guard end > start else {
+            carry.append(contentsOf: chunk[start..<n])
+            return
+        }
+        let middle = start + (end - start) / 2
+        let split = memchr(base + middle, 10, end - middle).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? end
+        let readers = lookahead
+        readers.0.region = UnsafeRawBufferPointer(rebasing: chunk[start..<split])
+        readers.1.region = UnsafeRawBufferPointer(rebasing: chunk[split..<end])
+        defer { readers.0.region = UnsafeRawBufferPointer(start: nil, count: 0); readers.1.region = readers.0.region }
+        DispatchQueue.concurrentPerform(iterations: 2) { i in (i == 0 ? readers.0 : readers.1).read(parser: parser) }
+        // Every line in order: the read-ahead result where the fast path would take the line.
+        for reader in [readers.0, readers.1] {
+            let region = reader.region
+            guard let rb = region.baseAddress else { continue }
+            var s = 0
+            for ahead in reader.lines {
+                let nl = memchr(rb + s, 10, region.count - s).map { rb.distance(to: UnsafeRawPointer($0)) } ?? region.count
+                defer { s = nl + 1 }
+                if assembler?.hasPending == false {
+                    switch ahead {
+                    case .run(let run):
+                        lineNumber += 1
+                        countRun(cluster: run.cluster)
+                        try prepared(run)
+                        continue
+                    case .step:
+                        lineNumber += 1
+                        steps += 1
+                        continue
+                    case .general:
+                        break
+                    }
+                }
+                try handle(line: String(decoding: UnsafeRawBufferPointer(rebasing: region[s..<nl]), as: UTF8.self), emit: emit)
+            }
+            reader.lines.removeAll(keepingCapacity: true)
+        }
+        if end < n { carry.append(contentsOf: chunk[end..<n]) }
     }
 
     /// Ends the stream: a final line without a newline is still read; a record left incomplete is malformed.
@@ -213,6 +291,52 @@ public struct SacctStreamParser {
             malformedCount += 1
             if malformed.count < SacctObservation.maxKeptMalformed {
                 malformed.append(MalformedRecord(line: r.line, reason: why, text: String(r.text.prefix(4096))))
+            }
+        }
+    }
+}
+
+/// What the fast path makes of a line read ahead (see ``SacctStreamParser/consumePrepared(_:emit:)``):
+/// a run ready for the recorder, a step, or a line only the general path may judge.
+enum ReadAhead {
+    case run(JobRunRecorder.PreparedRun)
+    case step
+    case general
+}
+
+/// One thread's part of reading ahead: its own fast path (buffers and TRES cache) and the results
+/// for its lines, in order. Used by one thread at a time.
+final class LookaheadReader: @unchecked Sendable {
+    private var fast = SacctFastPath(fieldCount: 16)
+    /// The lines to read: whole lines, each ending in a newline, of the chunk being consumed.
+    var region = UnsafeRawBufferPointer(start: nil, count: 0)
+    var lines: [ReadAhead] = []
+
+    /// Reads every line of ``region`` as the fast path of ``SacctStreamParser`` would, without
+    /// deciding anything the general path decides.
+    func read(parser: SacctRecordParser) {
+        lines.removeAll(keepingCapacity: true)
+        guard let base = region.baseAddress else { return }
+        let n = region.count
+        var s = 0
+        while s < n {
+            let nl = memchr(base + s, 10, n - s).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
+            let line = UnsafeRawBufferPointer(rebasing: region[s..<nl])
+            s = nl + 1
+            if let outcome = fast.prepared(line, parser: parser) {
+                switch outcome {
+                case .run(let run): lines.append(.run(run))
+                case .step: lines.append(.step)
+                }
+                continue
+            }
+            switch fast.outcome(line, parser: parser) {
+            case .run(let run)? where SacctRecordParser.oversizedName(run) == nil:
+                lines.append(.run(JobRunRecorder.PreparedRun(run)))
+            case .step?:
+                lines.append(.step)
+            default:
+                lines.append(.general)
             }
         }
     }

@@ -15,10 +15,16 @@ import Testing
         let transcoded = try run(data, zone: zone, chunk: chunk, mode: .transcoded)
         #expect(transcoded == general, "transcoded vs general, zone \(zone) chunk \(chunk)")
         #expect(transcoded.prepared == general.prepared)
+        // Every chunk read ahead on two threads, however small.
+        let readAhead = try run(data, zone: zone, chunk: chunk, mode: .readAhead)
+        #expect(readAhead == general, "read ahead vs general, zone \(zone) chunk \(chunk)")
+        #expect(readAhead.prepared == general.prepared)
         return (try run(data, zone: zone, chunk: chunk, mode: .fast), general)
     }
 
-    enum Mode { case general, fast, transcoded }
+    /// `transcoded`: ``SacctStreamParser/consumePrepared(_:emit:)`` one line at a time;
+    /// `readAhead`: the same with every chunk's lines read ahead on two threads.
+    enum Mode { case general, fast, transcoded, readAhead }
 
     struct Outcome: Equatable {
         var runs: [JobRun] = []
@@ -35,20 +41,21 @@ import Testing
     static func run(_ data: Data, zone: String, chunk: Int, mode: Mode) throws -> Outcome {
         var p = SacctStreamParser(timeZone: TimeZone(identifier: zone)!, defaultCluster: "dflt")
         p.usesFastPath = mode != .general
+        p.parallelMinBytes = mode == .readAhead ? 0 : Int.max
         var o = Outcome()
         let bytes = [UInt8](data)
         var i = 0
         do {
             while i < bytes.count {
                 let n = min(chunk, bytes.count - i)
-                if mode == .transcoded {
+                if mode == .transcoded || mode == .readAhead {
                     try bytes[i..<i + n].withUnsafeBytes { try p.consumePrepared($0) { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) } }
                 } else {
                     try bytes[i..<i + n].withUnsafeBytes { try p.consume($0) { o.runs.append($0) } }
                 }
                 i += n
             }
-            if mode == .transcoded {
+            if mode == .transcoded || mode == .readAhead {
                 try p.finishPrepared { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) }
             } else {
                 try p.finish { o.runs.append($0) }
@@ -58,7 +65,7 @@ import Testing
         }
         o.records = p.records; o.steps = p.steps; o.malformedCount = p.malformedCount
         o.malformed = p.malformed; o.clusters = p.clusters
-        if mode != .transcoded { o.prepared = o.runs.map { flat(JobRunRecorder.PreparedRun($0)) } }
+        if mode != .transcoded && mode != .readAhead { o.prepared = o.runs.map { flat(JobRunRecorder.PreparedRun($0)) } }
         return o
     }
 
