@@ -77,6 +77,11 @@ public protocol EventStoreWriter: EventStoreReader {
     func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]?
     /// Removes every entry of a table (used when a projection is rebuilt).
     func clear(_ table: StoreTable) throws(EventStoreError)
+    /// Puts `value` under `key`, which must sort after every key in the table: a table filled in
+    /// key order (an import's usage cells into an empty table). A key that does not is refused
+    /// with ``EventStoreError/corrupt(_:)`` and changes nothing. (LMDB appends it to the last
+    /// page without a search, `MDB_APPEND`.)
+    func putAfterLast(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError)
 }
 
 /// An append-only event log plus its derived tables. Implementations: ``InMemoryEventStore``

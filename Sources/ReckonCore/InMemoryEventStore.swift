@@ -71,14 +71,30 @@ public final class InMemoryEventStore: EventStore {
                 throw EventStoreError.storage(operation: "put", message: "keys must be 1…511 bytes, got \(key.count)")
             }
             state.tables[table, default: [:]][key] = value
+            if let last = lastKeys[table], last.lexicographicallyPrecedes(key) { lastKeys[table] = key }
         }
 
         func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
             state.tables[table]?[key] = nil
+            if lastKeys[table] == key { lastKeys[table] = nil }
         }
 
         func clear(_ table: StoreTable) throws(EventStoreError) {
             state.tables[table] = [:]
+            lastKeys[table] = nil
+        }
+
+        /// The greatest key of a table, kept once asked for (so filling a table in key order
+        /// does not scan it per key); empty for an empty table.
+        private var lastKeys: [StoreTable: [UInt8]] = [:]
+
+        func putAfterLast(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
+            let last = lastKeys[table] ?? (state.tables[table]?.keys.max { $0.lexicographicallyPrecedes($1) } ?? [])
+            guard last.lexicographicallyPrecedes(key) else {
+                throw EventStoreError.corrupt("a key put after the last of \(table) does not sort after it")
+            }
+            try put(value, in: table, key: key)
+            lastKeys[table] = key
         }
     }
 }

@@ -179,17 +179,80 @@ public struct UsageAccumulator: Sendable {
     public func forEachCellKeyBytes(_ body: ([UInt8], Int128) throws -> Void) rethrows {
         var key: [UInt8] = []
         for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
-            let o = Int(truncatingIfNeeded: packed >> 32)
-            let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
-            key.removeAll(keepingCapacity: true)
-            key.append(UInt8(m >> 24)); key.append(UInt8(truncatingIfNeeded: m >> 16))
-            key.append(UInt8(truncatingIfNeeded: m >> 8)); key.append(UInt8(truncatingIfNeeded: m))
-            let s = Int(ownerStart[o])
-            key.append(contentsOf: arena[s..<(s + Int(ownerAccountLength[o]) + 1 + Int(ownerUserLength[o]))])   // account 0 user
-            key.append(0)
-            key.append(contentsOf: tresName(UInt16(packed & 0xffff)).utf8)
-            try body(key, cellAmounts[c])
+            try body(keyBytes(packed, into: &key), cellAmounts[c])
         }
+    }
+
+    /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order — for
+    /// filling an empty table with appends (``EventStoreWriter/putAfterLast(_:in:key:)``). Owners
+    /// are ranked by their bytes and TRES by their names, once; the cells are then ordered by
+    /// packed integers. This is exactly ``UsageKey/bytes``' order: no name holds a zero byte, so
+    /// comparing `account 0 user`, then the TRES name, compares the whole key.
+    public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
+        let owners = ownerStart.count
+        var ownerOrder = [Int32](0..<Int32(truncatingIfNeeded: owners))
+        arena.withUnsafeBufferPointer { a in
+            guard let base = a.baseAddress else { return }
+            func bytes(_ o: Int32) -> UnsafeBufferPointer<UInt8> {
+                let i = Int(o)
+                return UnsafeBufferPointer(start: base + Int(ownerStart[i]), count: Int(ownerAccountLength[i]) + 1 + Int(ownerUserLength[i]))
+            }
+            ownerOrder.sort { Self.bytesPrecede(bytes($0), bytes($1)) }
+        }
+        var ownerRank = [UInt64](repeating: 0, count: owners)
+        for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o)] = UInt64(r) }
+        var tresInUse = Set<UInt16>()
+        for packed in cellKeys { tresInUse.insert(UInt16(truncatingIfNeeded: packed & 0xffff)) }
+        let tresOrder = tresInUse.sorted { Array(tresName($0).utf8).lexicographicallyPrecedes(Array(tresName($1).utf8)) }
+        var tresRank = [UInt16: UInt64]()
+        for (r, t) in tresOrder.enumerated() { tresRank[t] = UInt64(r) }
+        // (month ordinal, owner rank, TRES rank) in 16 + 32 + 16 bits, and the cell's index.
+        var order: [(sortKey: UInt64, cell: Int32)] = []
+        order.reserveCapacity(cellKeys.count)
+        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
+            let rank = ownerRank[Int(truncatingIfNeeded: packed >> 32)] & 0xffff_ffff
+            let t = tresRank[UInt16(truncatingIfNeeded: packed & 0xffff)] ?? 0
+            order.append((((packed >> 16) & 0xffff) << 48 | rank << 16 | t, Int32(truncatingIfNeeded: c)))
+        }
+        order.sort { $0.sortKey < $1.sortKey }
+        var key: [UInt8] = []
+        for entry in order {
+            let c = Int(entry.cell)
+            try body(keyBytes(cellKeys[c], into: &key), cellAmounts[c])
+        }
+    }
+
+    /// Bytewise order of two byte strings (a proper prefix first), eight bytes at a time.
+    static func bytesPrecede(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            var i = 0
+            while i + 8 <= n {
+                let x = UInt64(bigEndian: UnsafeRawPointer(pa + i).loadUnaligned(as: UInt64.self))
+                let y = UInt64(bigEndian: UnsafeRawPointer(pb + i).loadUnaligned(as: UInt64.self))
+                if x != y { return x < y }
+                i += 8
+            }
+            while i < n {
+                if pa[i] != pb[i] { return pa[i] < pb[i] }
+                i += 1
+            }
+        }
+        return a.count < b.count
+    }
+
+    /// The ``UsageKey/bytes`` of a packed cell key, built in `key`'s storage.
+    private func keyBytes(_ packed: UInt64, into key: inout [UInt8]) -> [UInt8] {
+        let o = Int(truncatingIfNeeded: packed >> 32)
+        let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
+        key.removeAll(keepingCapacity: true)
+        key.append(UInt8(m >> 24)); key.append(UInt8(truncatingIfNeeded: m >> 16))
+        key.append(UInt8(truncatingIfNeeded: m >> 8)); key.append(UInt8(truncatingIfNeeded: m))
+        let s = Int(ownerStart[o])
+        key.append(contentsOf: arena[s..<(s + Int(ownerAccountLength[o]) + 1 + Int(ownerUserLength[o]))])   // account 0 user
+        key.append(0)
+        key.append(contentsOf: tresName(UInt16(packed & 0xffff)).utf8)
+        return key
     }
 
     /// Adds every cell of `other` (an import's batches, each summed on its own, into one).

@@ -82,6 +82,20 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         try check(rc, "delete from \(table)")
     }
 
+    /// `MDB_APPEND`: LMDB answers `MDB_KEYEXIST` for a key that does not sort after the last.
+    func putAfterLast(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
+        let txn = try live("append to \(table)")
+        guard isStorable(key) else {
+            throw .storage(operation: "append to \(table) (\(environment.path))",
+                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
+        }
+        let rc = LMDBValue.with(key) { k in
+            LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_APPEND)) }
+        }
+        if rc == MDB_KEYEXIST { throw .corrupt("a key put after the last of \(table) does not sort after it") }
+        try check(rc, "append to \(table)")
+    }
+
     func clear(_ table: StoreTable) throws(EventStoreError) {
         let txn = try live("clear \(table)")
         try check(mdb_drop(txn, environment.databases.handle(table), 0), "clear \(table)")

@@ -194,6 +194,39 @@ struct EventStoreContractTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func putAfterLastTakesOnlyKeysBeyondTheLastAndRefusesOthersWithoutAChange(kind: StoreKind) throws {
+        let store = try kind.make().store
+        try store.write { w throws in
+            try w.putAfterLast([1], in: .usage, key: [5])
+            try w.putAfterLast([2], in: .usage, key: [5, 0])        // a longer key with the last as prefix sorts after it
+            try w.putAfterLast([3], in: .usage, key: [6])
+        }
+        #expect(try store.entries(.usage) == [[5]: [1], [5, 0]: [2], [6]: [3]])
+        // Equal to the last, before it, or before it by a prefix: refused, and nothing changes.
+        for bad: [UInt8] in [[6], [5, 1], [4, 9, 9], [5]] {
+            #expect(throws: EventStoreError.self) {
+                try store.write { w in try w.putAfterLast([9], in: .usage, key: bad) }
+            }
+        }
+        #expect(try store.entries(.usage) == [[5]: [1], [5, 0]: [2], [6]: [3]])
+        // The last key follows other writes of the same transaction: a put, a delete, a clear.
+        try store.write { w throws in
+            try w.put([4], in: .usage, key: [8])
+            #expect(throws: EventStoreError.self) { try w.putAfterLast([9], in: .usage, key: [7]) }
+            try w.delete(in: .usage, key: [8])
+            try w.putAfterLast([5], in: .usage, key: [7])
+            try w.clear(.usage)
+            try w.putAfterLast([6], in: .usage, key: [1])
+        }
+        #expect(try store.entries(.usage) == [[1]: [6]])
+        // Another table's keys do not count.
+        try store.write { w throws in try w.putAfterLast([7], in: .runs, key: [0]) }
+        #expect(throws: EventStoreError.self) {
+            try store.write { w in try w.putAfterLast([1], in: .usage, key: []) }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func anEmptyKeyIsRefused(kind: StoreKind) throws {
         let store = try kind.make().store
         #expect(throws: EventStoreError.self) {
