@@ -62,7 +62,12 @@ public struct PlainTable {
 
     /// A cell's width in characters (its byte count when it is ASCII, which is nearly always).
     static func width(_ s: String) -> Int {
-        let n = s.utf8.count
-        return s.utf8.allSatisfy({ $0 < 0x80 }) ? n : s.count
+        let utf8 = s.utf8
+        let ascii = utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            var all: UInt8 = 0
+            for b in bytes { all |= b }
+            return all < 0x80
+        } ?? utf8.allSatisfy { $0 < 0x80 }
+        return ascii ? utf8.count : s.count
     }
 }

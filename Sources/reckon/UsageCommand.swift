@@ -77,25 +77,18 @@ struct UsageCommand: ParsableCommand {
             let (native, marks) = try query.nativeUsage(window: w)
             reports.append(UsageQuery.report(native, period: "\(from ?? "")/\(to ?? "")", grouping: by, components: components, observedUntil: marks))
         }
-        let rows = reports.flatMap(\.rows)
         if json {
-            for r in rows {
+            for r in reports.lazy.flatMap(\.rows) {
                 print(JSONText.object([("resource", JSONText.string(r.resource)), ("user", JSONText.optional(r.user)),
                                        ("component", JSONText.string(r.component)), ("period", JSONText.string(r.period)),
                                        ("amount", JSONText.string(r.amount.description))]))
             }
             return
         }
-        var t = PlainTable(headers: by == .user ? ["RESOURCE", "USER", "COMPONENT", "PERIOD", "AMOUNT"] : ["RESOURCE", "COMPONENT", "PERIOD", "AMOUNT"],
-                           rightAligned: [by == .user ? 4 : 3])
-        for r in rows {
-            t.add(by == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
-                              : [r.resource, r.component, r.period, r.amount.description])
-        }
-        if rows.isEmpty {
+        if reports.allSatisfy({ $0.rows.isEmpty }) {
             print("no usage recorded for \(reports.map(\.period).joined(separator: ", "))")
         } else {
-            var text = t.renderBytes()
+            var text = UsageReportText.table(reports, grouping: by)
             text.append(10)
             fflush(nil)   // anything print buffered goes first
             FileHandle.standardOutput.write(Data(text))

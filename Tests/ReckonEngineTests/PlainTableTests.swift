@@ -1,4 +1,5 @@
-import ReckonEngine
+import ReckonCore
+@testable import ReckonEngine
 import Testing
 
 /// `reckon usage`, `plan` and friends print through `PlainTable`: columns two spaces apart, as
@@ -22,5 +23,33 @@ import Testing
 
     @Test func anEmptyTableIsItsHeader() {
         #expect(PlainTable(headers: ["A", "BB"]).render() == "A  BB\n-  --")
+    }
+
+    /// `reckon usage` renders its rows without `PlainTable` (``UsageReportText``); the text must be
+    /// what `PlainTable` makes of the same rows, for both groupings, several reports, names that
+    /// are wider in bytes than in characters, an empty user and a header wider than every cell.
+    @Test func theUsageTableIsThePlainTableOfItsRows() {
+        func row(_ resource: String, _ user: String?, _ component: String, _ period: String, _ hundredths: Int) -> UsageReport.Row {
+            .init(resource: resource, user: user, component: component, period: period, native: Int128(hundredths),
+                  amount: WaldurAmount(hundredths: Int128(hundredths)))
+        }
+        let reports = [
+            UsageReport(rows: [row("hpc_a", "jüri", "cpu", "2026-10", 150), row("hpc_a", "jüri", "mem", "2026-10", 1_234_500),
+                               row("hpc_long_resource", nil, "gres/gpu", "2026-10", 0)], period: "2026-10", observedUntil: [:]),
+            UsageReport(rows: [], period: "2026-11", observedUntil: [:]),
+            UsageReport(rows: [row("ø", "u", "cpu", "2026-12", -5), row("b", "a_very_long_user_name", "cpu", "2026-12", 99_999_999)],
+                        period: "2026-12", observedUntil: [:]),
+        ]
+        for grouping in UsageReport.Grouping.allCases {
+            var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
+            for r in reports.flatMap(\.rows) {
+                t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
+                                        : [r.resource, r.component, r.period, r.amount.description])
+            }
+            #expect(String(decoding: UsageReportText.table(reports, grouping: grouping), as: UTF8.self) == t.render(), "\(grouping)")
+        }
+        // And a table of headers only.
+        #expect(String(decoding: UsageReportText.table([], grouping: .resource), as: UTF8.self)
+                == PlainTable(headers: UsageReportText.headers(.resource), rightAligned: [3]).render())
     }
 }
