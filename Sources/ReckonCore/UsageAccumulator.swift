@@ -18,6 +18,12 @@ public struct UsageAccumulator: Sendable {
     /// Open-addressed owner table: owner number + 1, 0 when empty.
     private var ownerSlots: [Int32] = Array(repeating: 0, count: 1024)
 
+    /// Whether some interned account, user or TRES name holds a zero byte — the separator of
+    /// ``UsageKey/bytes``, so such keys do not sort as their parts do (and two owners can even
+    /// share a key): ``forEachCellKeyBytesInKeyOrder(_:)`` is not to be used then. No Slurm name
+    /// holds one; a damaged dump can.
+    public private(set) var hasNameWithZeroByte = false
+
     // TRES: numbers 1…16 are ``EventCodec``'s one-byte codes; other names are numbered from 256.
     private var tresNames: [String] = []
     private var tresNumbers: [String: UInt16] = [:]
@@ -53,6 +59,7 @@ public struct UsageAccumulator: Sendable {
             i = (i + 1) & mask
         }
         let o = Int32(ownerStart.count)
+        if account.contains(0) || user.contains(0) { hasNameWithZeroByte = true }
         ownerStart.append(Int32(arena.count))
         ownerAccountLength.append(Int32(account.count))
         ownerUserLength.append(Int32(user.count))
@@ -107,6 +114,7 @@ public struct UsageAccumulator: Sendable {
         if code != 0 { return UInt16(code) }
         if let n = tresNumbers[name] { return n }
         let n = UInt16(truncatingIfNeeded: 256 + tresNames.count)
+        if name.utf8.contains(0) { hasNameWithZeroByte = true }
         tresNames.append(name)
         tresNumbers[name] = n
         return n
@@ -186,8 +194,9 @@ public struct UsageAccumulator: Sendable {
     /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order — for
     /// filling an empty table with appends (``EventStoreWriter/putAfterLast(_:in:key:)``). Owners
     /// are ranked by their bytes and TRES by their names, once; the cells are then ordered by
-    /// packed integers. This is exactly ``UsageKey/bytes``' order: no name holds a zero byte, so
-    /// comparing `account 0 user`, then the TRES name, compares the whole key.
+    /// packed integers. This is exactly ``UsageKey/bytes``' order when no name holds a zero byte
+    /// (``hasNameWithZeroByte`` false): comparing `account 0 user`, then the TRES name, then
+    /// compares the whole key.
     public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
         let owners = ownerStart.count
         var ownerOrder = [Int32](0..<Int32(truncatingIfNeeded: owners))

@@ -84,10 +84,11 @@ public enum UsageTable {
     /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed). A new
     /// cell costs one B-tree descent (``EventStoreWriter/insertIfAbsent(_:in:key:)``), a present
     /// one two; into an empty table (a first import) the cells go in key order, each appended
-    /// without a descent (``EventStoreWriter/putAfterLast(_:in:key:)``).
+    /// without a descent (``EventStoreWriter/putAfterLast(_:in:key:)``) — unless a name holds a
+    /// zero byte, whose keys do not sort as their parts do.
     public static func add(_ delta: UsageAccumulator, in writer: any EventStoreWriter) throws {
-        var empty = true
-        try writer.forEachEntry(in: .usage, prefix: []) { _, _ in empty = false; return false }
+        var empty = !delta.hasNameWithZeroByte
+        if empty { try writer.forEachEntry(in: .usage, prefix: []) { _, _ in empty = false; return false } }
         if empty {
             try delta.forEachCellKeyBytesInKeyOrder { kb, amount in try writer.putAfterLast(StoreBytes.i128(amount), in: .usage, key: kb) }
             return

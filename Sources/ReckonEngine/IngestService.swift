@@ -4,8 +4,8 @@ import ReckonSacct
 
 /// Ingests sacct output into the ledger: from a saved dump (`reckon ingest --from`) or by running
 /// sacct (`reckon ingest --start --end`, and the daemon's polls). Streams the output, records job
-/// runs in batches of ``batchSize`` (one write transaction each), then appends one observation
-/// record per cluster. A malformed record is kept in that record and never stops the import.
+/// runs in batches (one write transaction each; ``firstBatchSize`` runs, doubling up to
+/// ``batchSize``), then appends one observation record per cluster. A malformed record is kept in that record and never stops the import.
 public struct IngestService {
     public let ledger: Ledger
     /// The most runs in one write transaction.

@@ -51,8 +51,10 @@ public struct UsageQuery {
     /// The report of one billing month — the same rows as ``report(_:period:grouping:components:observedUntil:)``
     /// of ``nativeUsage(month:)`` — built while the usage table is read in key order: cells of one
     /// owner are adjacent there, and owners come in the report's order, so there is no dictionary
-    /// of keys to fill and no sort. Names that are not all ASCII, where byte order and `String`
-    /// order may differ, take the dictionary path instead.
+    /// of keys to fill and no sort. Names that are not all ASCII, or hold a zero byte (the key's
+    /// separator), take the dictionary path instead:
+    /// there `String` equality merges canonically equivalent names (`e\u{301}` and `\u{e9}`) and
+    /// invalid UTF-8 is repaired, which bytes would not do.
     public func monthReport(_ month: BillingMonth, grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
         let settings = ledger.settings
         let period = month.description
@@ -74,7 +76,9 @@ public struct UsageQuery {
                 for i in 4..<k.count {
                     let b = k[i]
                     if b >= 0x80 { plain = false; return }
-                    if b == 0 { if zeros.0 < 0 { zeros.0 = i } else if zeros.1 < 0 { zeros.1 = i } }
+                    if b == 0 {
+                        if zeros.0 < 0 { zeros.0 = i } else if zeros.1 < 0 { zeros.1 = i } else { plain = false; return }   // a name with a zero byte
+                    }
                 }
                 guard zeros.1 > 0 else { throw EventStoreError.corrupt("undecodable usage row") }
                 cells.append(Cell(key: k, accountEnd: zeros.0, userEnd: zeros.1, native: v))
@@ -108,7 +112,7 @@ public struct UsageQuery {
             let same = owner.map { o in o.end == end && cells[o.cell].key[4..<end] == c.key[4..<end] } ?? false
             if !same { flush(); owner = (n, end) }
             let tres = c.key[(c.userEnd + 1)...]
-            if let i = names.firstIndex(where: { $0.elementsEqual(tres) }) { sums[i] += c.native }
+            for (i, name) in names.enumerated() where name.elementsEqual(tres) { sums[i] += c.native }   // every component of that TRES
         }
         flush()
         return UsageReport(rows: rows, period: period, observedUntil: marks)

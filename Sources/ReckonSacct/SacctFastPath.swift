@@ -79,11 +79,13 @@ struct SacctFastPath {
                 var count = 0
                 var fieldStart = 0
                 var acc: UInt64 = 0
+                var zero: UInt64 = 0   // non-zero when some byte was 0 (the classic exact "has a zero byte" test)
                 var i = 0
                 let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
                 while i + 8 <= n {
                     let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
                     acc |= word
+                    zero |= (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
                     let x = word ^ 0x7c7c_7c7c_7c7c_7c7c
                     var bars = ~(((x & low7) &+ low7) | x | low7)   // high bit of each byte that was '|'
                     while bars != 0 {
@@ -98,6 +100,7 @@ struct SacctFastPath {
                 while i < n {
                     let b = base[i]
                     acc |= UInt64(b)
+                    if b == 0 { zero = 1 }
                     if b == 124 {
                         guard count < Self.maxFields else { return nil }
                         sp[count] = fieldStart; ep[count] = i; count += 1
@@ -108,8 +111,8 @@ struct SacctFastPath {
                 guard count < Self.maxFields else { return nil }
                 sp[count] = fieldStart; ep[count] = n; count += 1
                 // Non-ASCII text takes the general path (grapheme-based splitting and Unicode
-                // lower-casing are its business).
-                guard acc & 0x8080_8080_8080_8080 == 0 else { return nil }
+                // lower-casing are its business), and so does a NUL byte (which it reports in a name).
+                guard acc & 0x8080_8080_8080_8080 == 0, zero == 0 else { return nil }
                 return count
             }
         }

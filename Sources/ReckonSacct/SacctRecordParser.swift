@@ -111,8 +111,21 @@ public struct SacctRecordParser: Sendable {
         let run = JobRun(identity: identity, jobID: displayID.isEmpty ? rawID : displayID, account: account, user: user,
                            state: state, submit: submit, start: start, end: end, suspended: suspended,
                            allocTRES: alloc, reqTRES: req)
-        if let why = Self.oversizedName(run) { return .malformed(why) }
+        if let why = Self.oversizedName(run) ?? Self.nameWithZeroByte(run) { return .malformed(why) }
         return .run(run)
+    }
+
+    /// Why the record's cluster, account, user or a TRES name holds a NUL byte, or nil. No Slurm
+    /// name does (they are C strings): such a record is damaged output, and NUL separates the
+    /// parts of a usage key, where it would make two owners' cells one. Reported, not recorded.
+    public static func nameWithZeroByte(_ r: JobRun) -> String? {
+        for (what, value) in [("Cluster", r.identity.cluster), ("Account", r.account), ("User", r.user)] where value.utf8.contains(0) {
+            return "\(what) holds a NUL byte"
+        }
+        for t in [r.allocTRES, r.reqTRES] {
+            for e in t?.entries ?? [] where e.name.utf8.contains(0) { return "a TRES name holds a NUL byte" }
+        }
+        return nil
     }
 
     /// Longest cluster, account, user, job id or state, and TRES name, in bytes. Real Slurm names

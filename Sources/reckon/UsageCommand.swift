@@ -91,7 +91,9 @@ struct UsageCommand: ParsableCommand {
             var text = UsageReportText.table(reports, grouping: by)
             text.append(10)
             fflush(nil)   // anything print buffered goes first
-            FileHandle.standardOutput.write(Data(text))
+            do { try FileHandle.standardOutput.write(contentsOf: text) } catch {
+                throw CLIError("cannot write the usage table to standard output: \(error.localizedDescription)")
+            }
         }
     }
 }

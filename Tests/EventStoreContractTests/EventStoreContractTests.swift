@@ -219,6 +219,19 @@ struct EventStoreContractTests {
             try w.putAfterLast([6], in: .usage, key: [1])
         }
         #expect(try store.entries(.usage) == [[1]: [6]])
+        // Within one transaction, after an append: a put or an insert of a greater key moves the
+        // last key; deleting the last key moves it back.
+        try store.write { w throws in
+            try w.putAfterLast([1], in: .openRuns, key: [7])
+            try w.put([1], in: .openRuns, key: [9])
+            #expect(throws: EventStoreError.self) { try w.putAfterLast([1], in: .openRuns, key: [8]) }
+            #expect(try w.insertIfAbsent([1], in: .openRuns, key: [9, 1]) == nil)
+            #expect(throws: EventStoreError.self) { try w.putAfterLast([1], in: .openRuns, key: [9, 0]) }
+            try w.delete(in: .openRuns, key: [9, 1])
+            try w.delete(in: .openRuns, key: [9])
+            try w.putAfterLast([2], in: .openRuns, key: [8])
+        }
+        #expect(try store.entries(.openRuns) == [[7]: [1], [8]: [2]])
         // Another table's keys do not count.
         try store.write { w throws in try w.putAfterLast([7], in: .runs, key: [0]) }
         #expect(throws: EventStoreError.self) {

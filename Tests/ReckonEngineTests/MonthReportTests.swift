@@ -30,7 +30,9 @@ import Testing
             let running = i % 9 == 4
             let elapsed = 300 + (i * 7_919) % 90_000
             let end = running ? "Unknown" : "\(start + Int64(elapsed))"
-            let tres = i % 3 == 0 ? "billing=8,cpu=8,gres/gpu=1,mem=16G,node=1" : "billing=2,cpu=2,mem=3900M,node=1"
+            let tres = i % 3 == 0 ? "billing=8,cpu=8,gres/gpu=1,mem=16G,node=1"
+                : i % 5 == 1 ? "billing=4,cpu=4,gres/gpu:a100=1,license/matlab=2,mem=2G,node=1"   // names numbered from 256
+                : "billing=2,cpu=2,mem=3900M,node=1"
             let account = accounts[(i * 5 + seed) % accounts.count], user = users[(i * 3 + seed) % users.count]
             return "\(id)|\(id)|\(id)|hpc1|\(account)|\(user)|\(running ? "RUNNING" : "COMPLETED")|\(submit)|\(start)|\(end)|\(elapsed)|00:00:00|\(tres)|\(tres)"
         }
@@ -65,7 +67,7 @@ import Testing
         var compared = 0
         for m in months {
             for grouping in UsageReport.Grouping.allCases {
-                for comps in [nil, Self.components] {
+                for comps in [nil, Self.components, Self.components + [Component(name: "cpu", unitFactor: ExactDecimal(digits: 1, scale: 0))]] {
                     let (native, marks) = try query.nativeUsage(month: m)
                     let want = UsageQuery.report(native, period: m.description, grouping: grouping, components: comps, observedUntil: marks)
                     let got = try query.monthReport(m, grouping: grouping, components: comps)
@@ -120,8 +122,62 @@ import Testing
         let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
         defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
         let l = try ledger(dir)
-        try ingest(l, Self.dump(Self.lines(count: 120, users: ["zoë", "u", "Åsa", "u1"])), path: dir + ".psv")
+        // Two spellings of one name (`e` + combining acute, and `é`): `String` equality merges
+        // them into one owner, bytes would not; and names that are NFC.
+        try ingest(l, Self.dump(Self.lines(count: 120, users: ["zoë", "u", "Åsa", "u1", "re\u{301}mi", "r\u{e9}mi"])), path: dir + ".psv")
         let rows = try expectSameReports(l)
         #expect(rows > 100)
+    }
+
+    /// Names with a NUL byte (a damaged dump; NUL is the usage key's separator): those records
+    /// are reported as malformed, the rest are imported into the empty table, replay agrees with
+    /// it, and both report paths agree.
+    @Test func namesWithAZeroByteAreReportedAndTheRestImported() throws {
+        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
+        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
+        let l = try ledger(dir)
+        let lines = Self.lines(count: 90, users: ["alice", "alice\u{0}", "alice\u{0}\u{0}x", "b\u{0}c"])
+        try Self.dump(lines).write(toFile: dir + ".psv", atomically: true, encoding: .utf8)
+        let outcome = try IngestService(ledger: l).ingestFile(path: dir + ".psv", timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400,
+                                                              defaultCluster: "hpc1")
+        let damaged = lines.filter { $0.contains("\u{0}") }.count
+        #expect(damaged > 30)
+        #expect(outcome.malformedCount == UInt64(damaged))
+        #expect(outcome.malformed.allSatisfy { $0.reason == "User holds a NUL byte" })
+        #expect(outcome.newVersions == UInt64(lines.count - damaged))
+        #expect(try l.store.read { try UsageTable.pendingFrom($0) } == nil)   // the import completed
+        #expect(try ReplayCheck.run(l, clock: { 0 }).identical)
+        try expectSameReports(l)
+    }
+
+    /// A pending tail that takes a cell back to exactly zero (a run moved to another account),
+    /// with and without a running run of the same owner: the zero cell is left out, and kept
+    /// when the running run adds to it — as the dictionary path does.
+    @Test func aPendingTailThatCancelsACellToZero() throws {
+        for withRunning in [false, true] {
+            let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
+            defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
+            let l = try ledger(dir)
+            let t = Self.t0 + 3_600
+            func line(_ id: Int, account: String, running: Bool = false) -> String {
+                "\(id)|\(id)|\(id)|hpc1|\(account)|solo|\(running ? "RUNNING" : "COMPLETED")|\(t)|\(t + 10)|\(running ? "Unknown" : "\(t + 610)")|600|00:00:00|cpu=2,mem=1G|cpu=2,mem=1G"
+            }
+            var first = [line(1, account: "acct_a"), line(2, account: "acct_b")]
+            if withRunning { first.append(line(3, account: "acct_a", running: true)) }
+            try ingest(l, Self.dump(first), path: dir + ".psv")
+            // Run 1 moves to acct_c in a batch that committed without its import's end.
+            var parser = SacctStreamParser(timeZone: Fixtures.utc, defaultCluster: "hpc1")
+            var runs: [JobRunRecorder.PreparedRun] = []
+            try Array(Self.dump([line(1, account: "acct_c")]).utf8).withUnsafeBytes { try parser.consumePrepared($0) { runs.append($0) } }
+            try parser.finishPrepared { runs.append($0) }
+            try l.store.write { w in
+                try UsageTable.markPending(from: try w.eventCount(), in: w)
+                _ = try l.recorder.recordDeferringUsage(prepared: runs, in: w)
+            }
+            let report = try UsageQuery(ledger: l).monthReport(BillingMonth(year: 2026, month: 3)!, grouping: .user, components: nil)
+            #expect(report.rows.contains { $0.resource == "acct_a" } == withRunning, "running \(withRunning)")
+            #expect(report.rows.contains { $0.resource == "acct_c" })
+            try expectSameReports(l)
+        }
     }
 }
