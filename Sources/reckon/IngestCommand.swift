@@ -98,7 +98,11 @@ struct IngestCommand: ParsableCommand {
         print("ingested \(outcome.records) job records: \(outcome.newVersions) new versions, \(outcome.unchanged) unchanged, "
               + "\(outcome.observations.reduce(0) { $0 + $1.skippedSteps }) step rows skipped, \(outcome.malformedCount) malformed")
         if outcome.malformedCount > 0 {
-            for m in outcome.malformed { StandardError.write("reckon: malformed record at \(m.description): \(m.text.prefix(160))") }
+            for m in outcome.malformed {
+                // Control characters (a NUL in a damaged dump) are shown escaped, not sent to the terminal.
+                let shown = String(m.text.prefix(160)).unicodeScalars.map { $0.value < 0x20 && $0 != "\t" ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+                StandardError.write("reckon: malformed record at \(m.description): \(shown)")
+            }
             if outcome.malformedCount > UInt64(outcome.malformed.count) {
                 StandardError.write("reckon: … and \(outcome.malformedCount - UInt64(outcome.malformed.count)) more malformed records")
             }
