@@ -32,19 +32,32 @@ public struct UsageQuery {
     /// their cluster's last observation.
     public func nativeUsage(month: BillingMonth) throws -> (usage: [UsageKey: Int128], observedUntil: [String: EpochSeconds]) {
         let settings = ledger.settings
+        return try ledger.store.read { r in try Self.nativeUsage(month: month, in: r, settings: settings) }
+    }
+
+    /// ``nativeUsage(month:)`` in the caller's read snapshot.
+    static func nativeUsage(month: BillingMonth, in r: any EventStoreReader, settings: ProjectionSettings) throws
+        -> (usage: [UsageKey: Int128], observedUntil: [String: EpochSeconds]) {
+        var out: [UsageKey: Int128] = [:]
+        try UsageTable.forEachCell(r, prefix: UsageKey.monthPrefix(month), settings: settings) { k, amount in
+            guard let key = UsageKey(bytes: k) else { throw EventStoreError.corrupt("undecodable usage row") }
+            out[key, default: 0] += amount
+        }
+        let marks = try observationMarks(r)
+        try forEachOpenRun(r) { run in
+            UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                if k.month == month { out[k, default: 0] += v }
+            }
+        }
+        return (out, marks)
+    }
+
+    /// ``monthReport(_:grouping:components:)`` for several months, all read in one snapshot (an
+    /// import that commits meanwhile is in all of them or in none).
+    public func monthReports(_ months: [BillingMonth], grouping: UsageReport.Grouping, components: [Component]?) throws -> [UsageReport] {
+        let settings = ledger.settings
         return try ledger.store.read { r in
-            var out: [UsageKey: Int128] = [:]
-            try UsageTable.forEachCell(r, prefix: UsageKey.monthPrefix(month), settings: settings) { k, amount in
-                guard let key = UsageKey(bytes: k) else { throw EventStoreError.corrupt("undecodable usage row") }
-                out[key, default: 0] += amount
-            }
-            let marks = try observationMarks(r)
-            try forEachOpenRun(r) { run in
-                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
-                    if k.month == month { out[k, default: 0] += v }
-                }
-            }
-            return (out, marks)
+            try months.map { try Self.monthReport($0, in: r, settings: settings, grouping: grouping, components: components) }
         }
     }
 
@@ -57,10 +70,16 @@ public struct UsageQuery {
     /// invalid UTF-8 is repaired, which bytes would not do.
     public func monthReport(_ month: BillingMonth, grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
         let settings = ledger.settings
+        return try ledger.store.read { r in try Self.monthReport(month, in: r, settings: settings, grouping: grouping, components: components) }
+    }
+
+    /// ``monthReport(_:grouping:components:)`` in the caller's read snapshot.
+    static func monthReport(_ month: BillingMonth, in r: any EventStoreReader, settings: ProjectionSettings,
+                            grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
         let period = month.description
         // The cells, in key order, split where their names end.
         struct Cell { var key: [UInt8]; var accountEnd: Int; var userEnd: Int; var native: Int128 }
-        let read: (cells: [Cell], marks: [String: EpochSeconds])? = try ledger.store.read { r in
+        let read: (cells: [Cell], marks: [String: EpochSeconds])? = try {
             let marks = try observationMarks(r)
             var running: [[UInt8]: Int128] = [:]
             try forEachOpenRun(r) { run in
@@ -84,9 +103,9 @@ public struct UsageQuery {
                 cells.append(Cell(key: k, accountEnd: zeros.0, userEnd: zeros.1, native: v))
             }
             return plain ? (cells, marks) : nil
-        }
+        }()
         guard let (cells, marks) = read, components?.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) ?? true else {
-            let (native, marks) = try nativeUsage(month: month)
+            let (native, marks) = try nativeUsage(month: month, in: r, settings: settings)
             return Self.report(native, period: period, grouping: grouping, components: components, observedUntil: marks)
         }
         let comps: [Component] = components ?? Set(cells.map { String(decoding: $0.key[($0.userEnd + 1)...], as: UTF8.self) }).sorted().map {

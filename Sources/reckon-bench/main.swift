@@ -109,7 +109,7 @@ case "ingest":
         ledger = try StateStore.openLedger(directory: dir, settings: settings, maxMapSizeMB: 1 << 20, readOnly: false)
     } catch { fail("\(error)") }
     var service = IngestService(ledger: ledger)
-    if let b = options["batch"], let n = Int(b) { service.batchSize = n }
+    if let b = options["batch"], let n = Int(b) { service.batchSize = n; service.firstBatchSize = n }   // every batch n runs
     let outcome: IngestService.Outcome
     do {
         outcome = try service.ingestFile(path: from, timeZone: TimeZone(identifier: "UTC")!,

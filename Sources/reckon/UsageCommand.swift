@@ -68,7 +68,7 @@ struct UsageCommand: ParsableCommand {
                 }
                 months.append(bm)
             }
-            for bm in months { reports.append(try query.monthReport(bm, grouping: by, components: components)) }
+            reports = try query.monthReports(months, grouping: by, components: components)
         } else {
             let zone = cfg.calendar.timeZone
             let s = try InstantParser.parse(from ?? "", zone: zone, option: "--from")

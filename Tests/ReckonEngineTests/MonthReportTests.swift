@@ -77,6 +77,14 @@ import Testing
                 }
             }
         }
+        // Several months in one snapshot give each month's report.
+        for grouping in UsageReport.Grouping.allCases {
+            let together = try query.monthReports(months, grouping: grouping, components: Self.components)
+            #expect(together.count == months.count)
+            for (m, r) in zip(months, together) {
+                #expect(Self.firstDifference(r.rows, try query.monthReport(m, grouping: grouping, components: Self.components).rows) == nil)
+            }
+        }
         return compared
     }
 
