@@ -13,19 +13,19 @@ import Testing
     /// Well-known TRES (one-byte codes) and others (numbered from 256), in no particular order.
     static let tres = ["mem", "cpu", "gres/gpu", "license/matlab", "billing", "gres/gpu:a100", "node", "fs/lustre", "energy"]
 
-    static func randomAccumulator(_ g: inout SplitMix, cells: Int, accounts: [String] = accounts, users: [String] = users) -> UsageAccumulator {
+    static func randomAccumulator(_ g: inout ProjectionReplayTests.Rng, cells: Int, accounts: [String] = accounts, users: [String] = users) -> UsageAccumulator {
         var acc = UsageAccumulator()
         for _ in 0..<cells {
-            let o = acc.owner(account: accounts[g.below(accounts.count)], user: users[g.below(users.count)])
-            let t = acc.tres(tres[g.below(tres.count)])
-            let month = [24_312, 24_313, 24_324, 24_325][g.below(4)]   // months of 2026 and 2027: the ordinal's low byte wraps
-            acc.add(owner: o, monthOrdinal: month, tres: t, Int128(g.below(1_000)) - 100)
+            let o = acc.owner(account: accounts[g.int(accounts.count)], user: users[g.int(users.count)])
+            let t = acc.tres(tres[g.int(tres.count)])
+            let month = [24_312, 24_313, 24_324, 24_325][g.int(4)]   // months of 2026 and 2027: the ordinal's low byte wraps
+            acc.add(owner: o, monthOrdinal: month, tres: t, Int128(g.int(1_000)) - 100)
         }
         return acc
     }
 
     @Test func keyOrderIsTheBytesOrder() {
-        var g = SplitMix(state: 0x0dd_5eed)
+        var g = ProjectionReplayTests.Rng(s: 0x0dd_5eed)
         for round in 0..<40 {
             let acc = Self.randomAccumulator(&g, cells: 1 + round * 37)
             var plain: [([UInt8], Int128)] = []
@@ -64,17 +64,4 @@ import Testing
             #expect(got == want)
         }
     }
-}
-
-/// SplitMix64: a small seeded generator for the randomised cases.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
