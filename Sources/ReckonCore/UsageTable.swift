@@ -27,14 +27,20 @@ public enum UsageTable {
         return fold.usage
     }
 
-    /// Visits the table's cells under `prefix` (key bytes, sum), the pending tail included;
-    /// cells that sum to zero are skipped. No order is promised.
-    public static func forEachCell(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
-                                   _ body: ([UInt8], Int128) throws -> Void) throws {
+    /// The pending tail's cells under `prefix`, by key bytes (empty without a mark).
+    private static func pendingCells(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings) throws -> [[UInt8]: Int128] {
         var pending: [[UInt8]: Int128] = [:]
         if let tail = try pendingUsage(reader, settings: settings) {
             tail.forEachCellKeyBytes { k, v in if k.starts(with: prefix) { pending[k, default: 0] += v } }
         }
+        return pending
+    }
+
+    /// Visits the table's cells under `prefix` (key bytes, sum), the pending tail included;
+    /// cells that sum to zero are skipped. No order is promised.
+    public static func forEachCell(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
+                                   _ body: ([UInt8], Int128) throws -> Void) throws {
+        var pending = try pendingCells(reader, prefix: prefix, settings: settings)
         try reader.forEachEntry(in: .usage, prefix: prefix) { k, v in
             guard let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
             let sum = amount + (pending.removeValue(forKey: k) ?? 0)
@@ -52,10 +58,7 @@ public enum UsageTable {
     public static func forEachCellInKeyOrder(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
                                              adding extra: [[UInt8]: Int128],
                                              _ body: ([UInt8], Int128) throws -> Void) throws {
-        var pending: [[UInt8]: Int128] = [:]
-        if let tail = try pendingUsage(reader, settings: settings) {
-            tail.forEachCellKeyBytes { k, v in if k.starts(with: prefix) { pending[k, default: 0] += v } }
-        }
+        let pending = try pendingCells(reader, prefix: prefix, settings: settings)
         var others = Set(pending.keys)
         for k in extra.keys where k.starts(with: prefix) { others.insert(k) }
         let sorted = others.sorted { $0.lexicographicallyPrecedes($1) }

@@ -43,10 +43,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
 
     func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
         let txn = try live("put into \(table)")
-        guard isStorable(key) else {
-            throw .storage(operation: "put into \(table) (\(environment.path))",
-                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
-        }
+        try requireStorable(key, "put into \(table)")
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, 0) }
         }
@@ -57,10 +54,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// which is not a failure of the transaction.
     func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
         let txn = try live("insert into \(table)")
-        guard isStorable(key) else {
-            throw .storage(operation: "insert into \(table) (\(environment.path))",
-                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
-        }
+        try requireStorable(key, "insert into \(table)")
         var found: [UInt8]?
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v -> Int32 in
@@ -85,15 +79,21 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// `MDB_APPEND`: LMDB answers `MDB_KEYEXIST` for a key that does not sort after the last.
     func putAfterLast(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
         let txn = try live("append to \(table)")
-        guard isStorable(key) else {
-            throw .storage(operation: "append to \(table) (\(environment.path))",
-                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
-        }
+        try requireStorable(key, "append to \(table)")
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_APPEND)) }
         }
         if rc == MDB_KEYEXIST { throw .corrupt("a key put after the last of \(table) does not sort after it") }
         try check(rc, "append to \(table)")
+    }
+
+    /// Throws the error that names `operation` when LMDB cannot hold `key` (empty, or longer
+    /// than its maximum key size).
+    private func requireStorable(_ key: [UInt8], _ operation: String) throws(EventStoreError) {
+        guard isStorable(key) else {
+            throw .storage(operation: "\(operation) (\(environment.path))",
+                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
+        }
     }
 
     func clear(_ table: StoreTable) throws(EventStoreError) {

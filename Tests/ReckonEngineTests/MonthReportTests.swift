@@ -49,14 +49,33 @@ import Testing
                              Component(name: "gres/gpu", unitFactor: ExactDecimal(digits: 60, scale: 0)),
                              Component(name: "fpga", unitFactor: ExactDecimal(digits: 1, scale: 0))]
 
-    func ledger(_ dir: String) throws -> Ledger {
-        try Ledger(store: try LMDBEventStore(directory: dir), settings: settings)
+    /// A fresh LMDB ledger in a temporary directory and a path for its dumps, both removed after `body`.
+    func withLedger(_ body: (Ledger, _ dump: String) throws -> Void) throws {
+        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
+        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
+        try body(try Ledger(store: try LMDBEventStore(directory: dir), settings: settings), dir + ".psv")
     }
 
-    func ingest(_ ledger: Ledger, _ text: String, path: String) throws {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        _ = try IngestService(ledger: ledger).ingestFile(path: path, timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400,
-                                                        defaultCluster: "hpc1")
+    /// `reckon ingest --from` of `lines` under the header, written to `path` first.
+    @discardableResult
+    func ingest(_ ledger: Ledger, _ lines: [String], dump path: String) throws -> IngestService.Outcome {
+        try Self.dump(lines).write(toFile: path, atomically: true, encoding: .utf8)
+        return try IngestService(ledger: ledger).ingestFile(path: path, timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400,
+                                                            defaultCluster: "hpc1")
+    }
+
+    /// `lines` recorded as an import's batch that committed without the import's end (a killed
+    /// import): their usage is in the pending tail only.
+    func recordWithoutCompleting(_ ledger: Ledger, _ lines: [String]) throws {
+        var parser = SacctStreamParser(timeZone: Fixtures.utc, defaultCluster: "hpc1")
+        var runs: [JobRunRecorder.PreparedRun] = []
+        try Array(Self.dump(lines).utf8).withUnsafeBytes { try parser.consumePrepared($0) { runs.append($0) } }
+        try parser.finishPrepared { runs.append($0) }
+        try ledger.store.write { w in
+            try UsageTable.markPending(from: try w.eventCount(), in: w)
+            _ = try ledger.recorder.recordDeferringUsage(prepared: runs, in: w)
+        }
+        #expect(try ledger.store.read { try UsageTable.pendingFrom($0) } != nil)
     }
 
     /// Both paths, every month, both groupings, with and without components; returns how many
@@ -95,97 +114,71 @@ import Testing
     }
 
     @Test func theStreamedReportIsTheDictionaryReport() throws {
-        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
-        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
-        let l = try ledger(dir)
-        try ingest(l, Self.dump(Self.lines(count: 400)), path: dir + ".psv")
-        // Running runs are in the open-run set, so their usage reaches the report by the merge.
-        #expect(try l.store.read { r in var n = 0; try r.forEachEntry(in: .openRuns, prefix: []) { _, _ in n += 1; return true }; return n } > 0)
-        let rows = try expectSameReports(l)
-        #expect(rows > 500)
+        try withLedger { l, dump in
+            try ingest(l, Self.lines(count: 400), dump: dump)
+            // Running runs are in the open-run set, so their usage reaches the report by the merge.
+            #expect(try l.store.read { r in var n = 0; try r.forEachEntry(in: .openRuns, prefix: []) { _, _ in n += 1; return true }; return n } > 0)
+            let rows = try expectSameReports(l)
+            #expect(rows > 500)
+        }
     }
 
     @Test func anImportsPendingTailIsMergedInKeyOrder() throws {
-        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
-        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
-        let l = try ledger(dir)
-        try ingest(l, Self.dump(Self.lines(count: 200)), path: dir + ".psv")
-        // A second import's batch committed and not completed (a killed import): new owners, and
-        // cells already in the table, are in the pending tail only.
-        var parser = SacctStreamParser(timeZone: Fixtures.utc, defaultCluster: "hpc1")
-        var runs: [JobRunRecorder.PreparedRun] = []
-        try Array(Self.dump(Self.lines(count: 150, users: ["u0", "t", "u"], seed: 3)).utf8).withUnsafeBytes {
-            try parser.consumePrepared($0) { runs.append($0) }
+        try withLedger { l, dump in
+            try ingest(l, Self.lines(count: 200), dump: dump)
+            // New owners, and cells already in the table, in the pending tail only.
+            try recordWithoutCompleting(l, Self.lines(count: 150, users: ["u0", "t", "u"], seed: 3))
+            try expectSameReports(l)
         }
-        try parser.finishPrepared { runs.append($0) }
-        try l.store.write { w in
-            try UsageTable.markPending(from: try w.eventCount(), in: w)
-            _ = try l.recorder.recordDeferringUsage(prepared: runs, in: w)
-        }
-        #expect(try l.store.read { try UsageTable.pendingFrom($0) } != nil)
-        try expectSameReports(l)
     }
 
     @Test func namesThatAreNotASCIIGiveTheSameRows() throws {
-        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
-        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
-        let l = try ledger(dir)
-        // Two spellings of one name (`e` + combining acute, and `é`): `String` equality merges
-        // them into one owner, bytes would not; and names that are NFC.
-        try ingest(l, Self.dump(Self.lines(count: 120, users: ["zoë", "u", "Åsa", "u1", "re\u{301}mi", "r\u{e9}mi"])), path: dir + ".psv")
-        let rows = try expectSameReports(l)
-        #expect(rows > 100)
+        try withLedger { l, dump in
+            // Two spellings of one name (`e` + combining acute, and `é`): `String` equality merges
+            // them into one owner, bytes would not; and names that are NFC.
+            try ingest(l, Self.lines(count: 120, users: ["zoë", "u", "Åsa", "u1", "re\u{301}mi", "r\u{e9}mi"]), dump: dump)
+            let rows = try expectSameReports(l)
+            #expect(rows > 100)
+        }
     }
 
     /// Names with a NUL byte (a damaged dump; NUL is the usage key's separator): those records
     /// are reported as malformed, the rest are imported into the empty table, replay agrees with
     /// it, and both report paths agree.
     @Test func namesWithAZeroByteAreReportedAndTheRestImported() throws {
-        let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
-        defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
-        let l = try ledger(dir)
-        let lines = Self.lines(count: 90, users: ["alice", "alice\u{0}", "alice\u{0}\u{0}x", "b\u{0}c"])
-        try Self.dump(lines).write(toFile: dir + ".psv", atomically: true, encoding: .utf8)
-        let outcome = try IngestService(ledger: l).ingestFile(path: dir + ".psv", timeZone: Fixtures.utc, observedAt: Self.t0 + 86_400,
-                                                              defaultCluster: "hpc1")
-        let damaged = lines.filter { $0.contains("\u{0}") }.count
-        #expect(damaged > 30)
-        #expect(outcome.malformedCount == UInt64(damaged))
-        #expect(outcome.malformed.allSatisfy { $0.reason == "User holds a NUL byte" })
-        #expect(outcome.newVersions == UInt64(lines.count - damaged))
-        #expect(try l.store.read { try UsageTable.pendingFrom($0) } == nil)   // the import completed
-        #expect(try ReplayCheck.run(l, clock: { 0 }).identical)
-        try expectSameReports(l)
+        try withLedger { l, dump in
+            let lines = Self.lines(count: 90, users: ["alice", "alice\u{0}", "alice\u{0}\u{0}x", "b\u{0}c"])
+            let outcome = try ingest(l, lines, dump: dump)
+            let damaged = lines.filter { $0.contains("\u{0}") }.count
+            #expect(damaged > 30)
+            #expect(outcome.malformedCount == UInt64(damaged))
+            #expect(outcome.malformed.allSatisfy { $0.reason == "User holds a NUL byte" })
+            #expect(outcome.newVersions == UInt64(lines.count - damaged))
+            #expect(try l.store.read { try UsageTable.pendingFrom($0) } == nil)   // the import completed
+            #expect(try ReplayCheck.run(l, clock: { 0 }).identical)
+            try expectSameReports(l)
+        }
     }
 
     /// A pending tail that takes a cell back to exactly zero (a run moved to another account),
     /// with and without a running run of the same owner: the zero cell is left out, and kept
     /// when the running run adds to it — as the dictionary path does.
     @Test func aPendingTailThatCancelsACellToZero() throws {
+        let t = Self.t0 + 3_600
+        func line(_ id: Int, account: String, running: Bool = false) -> String {
+            "\(id)|\(id)|\(id)|hpc1|\(account)|solo|\(running ? "RUNNING" : "COMPLETED")|\(t)|\(t + 10)|\(running ? "Unknown" : "\(t + 610)")|600|00:00:00|cpu=2,mem=1G|cpu=2,mem=1G"
+        }
         for withRunning in [false, true] {
-            let dir = NSTemporaryDirectory() + "reckon-monthreport-\(UUID().uuidString)"
-            defer { for s in ["", ".psv"] { try? FileManager.default.removeItem(atPath: dir + s) } }
-            let l = try ledger(dir)
-            let t = Self.t0 + 3_600
-            func line(_ id: Int, account: String, running: Bool = false) -> String {
-                "\(id)|\(id)|\(id)|hpc1|\(account)|solo|\(running ? "RUNNING" : "COMPLETED")|\(t)|\(t + 10)|\(running ? "Unknown" : "\(t + 610)")|600|00:00:00|cpu=2,mem=1G|cpu=2,mem=1G"
+            try withLedger { l, dump in
+                var first = [line(1, account: "acct_a"), line(2, account: "acct_b")]
+                if withRunning { first.append(line(3, account: "acct_a", running: true)) }
+                try ingest(l, first, dump: dump)
+                try recordWithoutCompleting(l, [line(1, account: "acct_c")])   // run 1 moves to acct_c
+                let report = try UsageQuery(ledger: l).monthReport(BillingMonth(year: 2026, month: 3)!, grouping: .user, components: nil)
+                #expect(report.rows.contains { $0.resource == "acct_a" } == withRunning, "running \(withRunning)")
+                #expect(report.rows.contains { $0.resource == "acct_c" })
+                try expectSameReports(l)
             }
-            var first = [line(1, account: "acct_a"), line(2, account: "acct_b")]
-            if withRunning { first.append(line(3, account: "acct_a", running: true)) }
-            try ingest(l, Self.dump(first), path: dir + ".psv")
-            // Run 1 moves to acct_c in a batch that committed without its import's end.
-            var parser = SacctStreamParser(timeZone: Fixtures.utc, defaultCluster: "hpc1")
-            var runs: [JobRunRecorder.PreparedRun] = []
-            try Array(Self.dump([line(1, account: "acct_c")]).utf8).withUnsafeBytes { try parser.consumePrepared($0) { runs.append($0) } }
-            try parser.finishPrepared { runs.append($0) }
-            try l.store.write { w in
-                try UsageTable.markPending(from: try w.eventCount(), in: w)
-                _ = try l.recorder.recordDeferringUsage(prepared: runs, in: w)
-            }
-            let report = try UsageQuery(ledger: l).monthReport(BillingMonth(year: 2026, month: 3)!, grouping: .user, components: nil)
-            #expect(report.rows.contains { $0.resource == "acct_a" } == withRunning, "running \(withRunning)")
-            #expect(report.rows.contains { $0.resource == "acct_c" })
-            try expectSameReports(l)
         }
     }
 }
