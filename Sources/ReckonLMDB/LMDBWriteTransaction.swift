@@ -88,10 +88,10 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     }
 
     /// Throws the error that names `operation` when LMDB cannot hold `key` (empty, or longer
-    /// than its maximum key size).
-    private func requireStorable(_ key: [UInt8], _ operation: String) throws(EventStoreError) {
+    /// than its maximum key size). The name is built only then: this runs for every put.
+    private func requireStorable(_ key: [UInt8], _ operation: @autoclosure () -> String) throws(EventStoreError) {
         guard isStorable(key) else {
-            throw .storage(operation: "\(operation) (\(environment.path))",
+            throw .storage(operation: "\(operation()) (\(environment.path))",
                            message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
         }
     }
