@@ -149,6 +149,31 @@ extension EventStoreWriter {
 
 /// Big-endian helpers for store values.
 public enum StoreBytes {
+    /// Bytewise order of two byte strings (a proper prefix first), eight bytes at a time: the
+    /// order of LMDB's keys, and of the in-memory store's.
+    public static func precede(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            var i = 0
+            while i + 8 <= n {
+                let x = UInt64(bigEndian: UnsafeRawPointer(pa + i).loadUnaligned(as: UInt64.self))
+                let y = UInt64(bigEndian: UnsafeRawPointer(pb + i).loadUnaligned(as: UInt64.self))
+                if x != y { return x < y }
+                i += 8
+            }
+            while i < n {
+                if pa[i] != pb[i] { return pa[i] < pb[i] }
+                i += 1
+            }
+        }
+        return a.count < b.count
+    }
+
+    /// The same order for arrays.
+    public static func precede(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in precede(pa, pb) } }
+    }
+
     public static func u64(_ v: UInt64) -> [UInt8] { var w = ByteWriter(capacity: 8); w.u64BE(v); return w.bytes }
     public static func u64(_ b: [UInt8]) -> UInt64? {
         guard b.count == 8 else { return nil }

@@ -206,7 +206,7 @@ public struct UsageAccumulator: Sendable {
                 let i = Int(o)
                 return UnsafeBufferPointer(start: base + Int(ownerStart[i]), count: Int(ownerAccountLength[i]) + 1 + Int(ownerUserLength[i]))
             }
-            ownerOrder.sort { Self.bytesPrecede(bytes($0), bytes($1)) }
+            ownerOrder.sort { StoreBytes.precede(bytes($0), bytes($1)) }
         }
         var ownerRank = [UInt64](repeating: 0, count: owners)
         for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o)] = UInt64(r) }
@@ -229,25 +229,6 @@ public struct UsageAccumulator: Sendable {
             let c = Int(entry.cell)
             try body(keyBytes(cellKeys[c], into: &key), cellAmounts[c])
         }
-    }
-
-    /// Bytewise order of two byte strings (a proper prefix first), eight bytes at a time.
-    static func bytesPrecede(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        let n = min(a.count, b.count)
-        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-            var i = 0
-            while i + 8 <= n {
-                let x = UInt64(bigEndian: UnsafeRawPointer(pa + i).loadUnaligned(as: UInt64.self))
-                let y = UInt64(bigEndian: UnsafeRawPointer(pb + i).loadUnaligned(as: UInt64.self))
-                if x != y { return x < y }
-                i += 8
-            }
-            while i < n {
-                if pa[i] != pb[i] { return pa[i] < pb[i] }
-                i += 1
-            }
-        }
-        return a.count < b.count
     }
 
     /// The ``UsageKey/bytes`` of a packed cell key, built in `key`'s storage.

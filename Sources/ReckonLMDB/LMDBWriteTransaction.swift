@@ -13,6 +13,16 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     private(set) var failure: EventStoreError?
     /// Whether a change found the map full (the store then grows the map and retries).
     private(set) var foundMapFull = false
+    /// The last key of each table as far as this transaction knows it, by ``slot(_:)``: a key
+    /// that sorts after it is new, and ``insertIfAbsent(_:in:key:)`` appends it instead of
+    /// searching for it (run-index keys arrive in DBIndex order, which Slurm only increases).
+    private var lastKeys = [LastKey](repeating: .unknown, count: StoreTable.allCases.count)
+
+    private enum LastKey {
+        case unknown
+        case empty
+        case key([UInt8])
+    }
 
     @inline(__always)
     private func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(EventStoreError) {
@@ -48,13 +58,29 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
             LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, 0) }
         }
         try check(rc, "put into \(table)")
+        noteStored(key, in: table)
     }
 
     /// `MDB_NOOVERWRITE`: on a present key LMDB answers `MDB_KEYEXIST` with the value found,
     /// which is not a failure of the transaction.
+    ///
+    /// A key that sorts after the table's last is appended with `MDB_APPEND`: one walk down the
+    /// right edge of the tree instead of a search, and the common case of a growing run index.
     func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
         let txn = try live("insert into \(table)")
         try requireStorable(key, "insert into \(table)")
+        if try sortsAfterLast(key, in: table, txn) {
+            let rc = LMDBValue.with(key) { k in
+                LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_APPEND)) }
+            }
+            if rc != MDB_KEYEXIST {
+                try check(rc, "insert into \(table)")
+                lastKeys[Self.slot(table)] = .key(key)
+                return nil
+            }
+            // LMDB disagrees about the last key: forget it and take the searching path.
+            lastKeys[Self.slot(table)] = .unknown
+        }
         var found: [UInt8]?
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v -> Int32 in
@@ -65,6 +91,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         }
         if rc == MDB_KEYEXIST { return found }
         try check(rc, "insert into \(table)")
+        noteStored(key, in: table)
         return nil
     }
 
@@ -74,6 +101,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         let rc = LMDBValue.with(key) { k in mdb_del(txn, environment.databases.handle(table), &k, nil) }
         if rc == MDB_NOTFOUND { return }
         try check(rc, "delete from \(table)")
+        if case .key(let last) = lastKeys[Self.slot(table)], last == key { lastKeys[Self.slot(table)] = .unknown }
     }
 
     /// `MDB_APPEND`: LMDB answers `MDB_KEYEXIST` for a key that does not sort after the last.
@@ -85,6 +113,51 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         }
         if rc == MDB_KEYEXIST { throw .corrupt("a key put after the last of \(table) does not sort after it") }
         try check(rc, "append to \(table)")
+        lastKeys[Self.slot(table)] = .key(key)
+    }
+
+    private static func slot(_ table: StoreTable) -> Int {
+        switch table {
+        case .runs: return 0
+        case .openRuns: return 1
+        case .usage: return 2
+        case .meta: return 3
+        }
+    }
+
+    /// Whether `key` sorts after every key of `table` in LMDB's order for these databases
+    /// (bytewise, a prefix first). The last key is read once per transaction, then kept.
+    private func sortsAfterLast(_ key: [UInt8], in table: StoreTable, _ txn: OpaquePointer) throws(EventStoreError) -> Bool {
+        let slot = Self.slot(table)
+        if case .unknown = lastKeys[slot] {
+            var cursor: OpaquePointer?
+            var rc = mdb_cursor_open(txn, environment.databases.handle(table), &cursor)
+            guard rc == 0, let cursor else { throw failed(rc, "open a cursor on \(table)") }
+            defer { mdb_cursor_close(cursor) }
+            var k = MDB_val(), v = MDB_val()
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+            if rc == MDB_NOTFOUND {
+                lastKeys[slot] = .empty
+            } else {
+                guard rc == 0 else { throw failed(rc, "find the last key of \(table)") }
+                lastKeys[slot] = .key(LMDBValue.bytes(k))
+            }
+        }
+        switch lastKeys[slot] {
+        case .unknown: return false
+        case .empty: return true
+        case .key(let last): return StoreBytes.precede(last, key)
+        }
+    }
+
+    /// Keeps the remembered last key true after `key` was stored in `table`.
+    private func noteStored(_ key: [UInt8], in table: StoreTable) {
+        let slot = Self.slot(table)
+        switch lastKeys[slot] {
+        case .unknown: return
+        case .empty: lastKeys[slot] = .key(key)
+        case .key(let last): if StoreBytes.precede(last, key) { lastKeys[slot] = .key(key) }
+        }
     }
 
     /// Throws the error that names `operation` when LMDB cannot hold `key` (empty, or longer
@@ -99,5 +172,6 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     func clear(_ table: StoreTable) throws(EventStoreError) {
         let txn = try live("clear \(table)")
         try check(mdb_drop(txn, environment.databases.handle(table), 0), "clear \(table)")
+        lastKeys[Self.slot(table)] = .empty
     }
 }
