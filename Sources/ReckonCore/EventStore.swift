@@ -61,6 +61,19 @@ public protocol EventStoreReader {
     func value(in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]?
     /// Visits the table's entries whose key starts with `prefix`, in key order, until `body` returns false.
     func forEachEntry(in table: StoreTable, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws
+    /// ``forEachEntry(in:prefix:_:)`` with key and value lent in place where the store can (the
+    /// LMDB store: straight from the memory map), valid only during the call — for readers that
+    /// walk a whole table and keep little of it.
+    func forEachEntryInPlace(in table: StoreTable, prefix: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws
+}
+
+extension EventStoreReader {
+    /// The entries copied, then lent: for stores that hold them as arrays anyway.
+    public func forEachEntryInPlace(in table: StoreTable, prefix: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try forEachEntry(in: table, prefix: prefix) { k, v in
+            try k.withUnsafeBytes { kb in try v.withUnsafeBytes { vb in try body(kb, vb) } }
+        }
+    }
 }
 
 /// Write access inside one atomic transaction: either everything done through it is committed
@@ -180,10 +193,11 @@ public enum StoreBytes {
         return b.reduce(0) { ($0 << 8) | UInt64($1) }
     }
     public static func i128(_ v: Int128) -> [UInt8] { var w = ByteWriter(capacity: 16); w.i128BE(v); return w.bytes }
-    public static func i128(_ b: [UInt8]) -> Int128? {
+    public static func i128(_ b: UnsafeRawBufferPointer) -> Int128? {
         guard b.count == 16 else { return nil }
         var u: UInt128 = 0
         for x in b { u = (u << 8) | UInt128(x) }
         return Int128(bitPattern: u)
     }
+    public static func i128(_ b: [UInt8]) -> Int128? { b.withUnsafeBytes { i128($0) } }
 }

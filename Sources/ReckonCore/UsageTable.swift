@@ -54,28 +54,33 @@ public enum UsageTable {
     /// of running runs up to now, which the table never holds). A cell is visited when its table
     /// and pending sum is not zero or when `extra` has its key, with all three added — as a
     /// dictionary filled from `forEachCell` and then added to would hold it. Only the pending tail
-    /// and `extra` (few cells) are sorted; the table is read in its own order.
+    /// and `extra` (few cells) are sorted; the table is read in its own order. The key is lent
+    /// (from the memory map, in the LMDB store): valid only during the call.
     public static func forEachCellInKeyOrder(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
                                              adding extra: [[UInt8]: Int128],
-                                             _ body: ([UInt8], Int128) throws -> Void) throws {
+                                             _ body: (UnsafeRawBufferPointer, Int128) throws -> Void) throws {
         let pending = try pendingCells(reader, prefix: prefix, settings: settings)
         var others = Set(pending.keys)
         for k in extra.keys where k.starts(with: prefix) { others.insert(k) }
-        let sorted = others.sorted { $0.lexicographicallyPrecedes($1) }
+        let sorted = others.sorted { StoreBytes.precede($0, $1) }
         var next = 0
         /// A key found in the pending tail or `extra` only.
         func visitOther(_ k: [UInt8]) throws {
             let p = pending[k] ?? 0
-            if let e = extra[k] { try body(k, p + e) } else if p != 0 { try body(k, p) }
+            if let e = extra[k] { try k.withUnsafeBytes { try body($0, p + e) } } else if p != 0 { try k.withUnsafeBytes { try body($0, p) } }
         }
-        try reader.forEachEntry(in: .usage, prefix: prefix) { k, v in
+        try reader.forEachEntryInPlace(in: .usage, prefix: prefix) { k, v in
             guard let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
-            while next < sorted.count, sorted[next].lexicographicallyPrecedes(k) { try visitOther(sorted[next]); next += 1 }
+            let kb = k.assumingMemoryBound(to: UInt8.self)
+            while next < sorted.count, sorted[next].withUnsafeBufferPointer({ StoreBytes.precede($0, kb) }) {
+                try visitOther(sorted[next]); next += 1
+            }
             var sum = amount
             var inExtra = false
-            if next < sorted.count, sorted[next] == k {
-                sum += pending[k] ?? 0
-                if let e = extra[k] { inExtra = true; sum += e }
+            if next < sorted.count, sorted[next].elementsEqual(kb) {
+                let other = sorted[next]
+                sum += pending[other] ?? 0
+                if let e = extra[other] { inExtra = true; sum += e }
                 next += 1
             }
             if sum != 0 || inExtra { try body(k, sum) }

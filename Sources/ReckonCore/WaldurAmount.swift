@@ -25,10 +25,35 @@ public struct WaldurAmount: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     public var description: String {
-        let neg = hundredths < 0
-        let mag = neg ? -hundredths : hundredths
-        let whole = mag / 100, frac = Int(mag % 100)
-        return (neg ? "-" : "") + String(whole) + "." + (frac < 10 ? "0" : "") + String(frac)
+        var text: [UInt8] = []
+        appendText(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the text form (``description``'s ASCII bytes) to `out`, without building a
+    /// `String`: `reckon usage` writes a hundred thousand amounts in a row.
+    public func appendText(to out: inout [UInt8]) {
+        if hundredths < 0 { out.append(UInt8(ascii: "-")) }
+        let mag = hundredths.magnitude
+        // Digits backwards into a fixed buffer (an Int128 has at most 39), in 64-bit steps when
+        // the magnitude allows, as 128-bit division is several times dearer.
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buf in
+            var i = buf.count
+            var rest = mag
+            func put(_ d: UInt8) { i -= 1; buf[i] = d }
+            while rest > UInt128(UInt64.max) {
+                let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
+                put(UInt8(ascii: "0") + UInt8(r)); rest = q
+                if buf.count - i == 2 { put(UInt8(ascii: ".")) }
+            }
+            var small = UInt64(rest)
+            while small > 0 || buf.count - i < 4 {   // at least "0.00"
+                put(UInt8(ascii: "0") + UInt8(small % 10)); small /= 10
+                if buf.count - i == 2 { put(UInt8(ascii: ".")) }
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i...]))
+        }
     }
 
     public static func < (a: WaldurAmount, b: WaldurAmount) -> Bool { a.hundredths < b.hundredths }

@@ -77,63 +77,77 @@ public struct UsageQuery {
     static func monthReport(_ month: BillingMonth, in r: any EventStoreReader, settings: ProjectionSettings,
                             grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
         let period = month.description
-        // The cells, in key order, split where their names end.
-        struct Cell { var key: [UInt8]; var accountEnd: Int; var userEnd: Int; var native: Int128 }
-        let read: (cells: [Cell], marks: [String: EpochSeconds])? = try {
-            let marks = try observationMarks(r)
-            var running: [[UInt8]: Int128] = [:]
-            try forEachOpenRun(r) { run in
-                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
-                    if k.month == month { running[k.bytes, default: 0] += v }
-                }
-            }
-            var cells: [Cell] = []
-            var plain = true
-            try UsageTable.forEachCellInKeyOrder(r, prefix: UsageKey.monthPrefix(month), settings: settings, adding: running) { k, v in
-                guard plain else { return }
-                var zeros: (Int, Int) = (-1, -1)
-                for i in 4..<k.count {
-                    let b = k[i]
-                    if b >= 0x80 { plain = false; return }
-                    if b == 0 {
-                        if zeros.0 < 0 { zeros.0 = i } else if zeros.1 < 0 { zeros.1 = i } else { plain = false; return }   // a name with a zero byte
-                    }
-                }
-                guard zeros.1 > 0 else { throw EventStoreError.corrupt("undecodable usage row") }
-                cells.append(Cell(key: k, accountEnd: zeros.0, userEnd: zeros.1, native: v))
-            }
-            return plain ? (cells, marks) : nil
-        }()
-        guard let (cells, marks) = read, components?.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) ?? true else {
+        /// The dictionary path: names that bytes cannot stand for.
+        func byDictionary() throws -> UsageReport {
             let (native, marks) = try nativeUsage(month: month, in: r, settings: settings)
             return Self.report(native, period: period, grouping: grouping, components: components, observedUntil: marks)
         }
-        let comps: [Component] = components ?? Set(cells.map { String(decoding: $0.key[($0.userEnd + 1)...], as: UTF8.self) }).sorted().map {
+        guard components?.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) ?? true else { return try byDictionary() }
+        let marks = try observationMarks(r)
+        var running: [[UInt8]: Int128] = [:]
+        try forEachOpenRun(r) { run in
+            UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                if k.month == month { running[k.bytes, default: 0] += v }
+            }
+        }
+        // One pass over the cells in key order. An owner's cells are adjacent: each owner is
+        // named once, and its cells are kept as (TRES slot, native sum) until the components
+        // are known (without a config they are every TRES of the month).
+        struct Owner { var resource: String; var user: String?; var cells: Range<Int> }
+        var owners: [Owner] = []
+        var ownerBytes: [UInt8] = []         // the current owner's part of the key
+        var tresNames: [[UInt8]] = []        // by slot, as first seen
+        var cellSlots: [Int] = []
+        var cellSums: [Int128] = []
+        var plain = true
+        try UsageTable.forEachCellInKeyOrder(r, prefix: UsageKey.monthPrefix(month), settings: settings, adding: running) { k, v in
+            guard plain else { return }
+            var zeros: (Int, Int) = (-1, -1)
+            for i in 4..<k.count {
+                let b = k[i]
+                if b >= 0x80 { plain = false; return }
+                if b == 0 {
+                    if zeros.0 < 0 { zeros.0 = i } else if zeros.1 < 0 { zeros.1 = i } else { plain = false; return }   // a name with a zero byte
+                }
+            }
+            guard zeros.1 > 0 else { throw EventStoreError.corrupt("undecodable usage row") }
+            let (accountEnd, userEnd) = zeros
+            let part = UnsafeRawBufferPointer(rebasing: k[4..<(grouping == .user ? userEnd : accountEnd)])
+            if owners.isEmpty || !ownerBytes.elementsEqual(part) {
+                if !owners.isEmpty { owners[owners.count - 1].cells = owners[owners.count - 1].cells.lowerBound..<cellSums.count }
+                ownerBytes.removeAll(keepingCapacity: true)
+                ownerBytes.append(contentsOf: part)
+                owners.append(Owner(resource: String(decoding: k[4..<accountEnd], as: UTF8.self),
+                                    user: grouping == .user ? String(decoding: k[(accountEnd + 1)..<userEnd], as: UTF8.self) : nil,
+                                    cells: cellSums.count..<cellSums.count))
+            }
+            let tres = UnsafeRawBufferPointer(rebasing: k[(userEnd + 1)...])
+            let slot: Int
+            if let known = tresNames.firstIndex(where: { $0.elementsEqual(tres) }) { slot = known } else {
+                slot = tresNames.count
+                tresNames.append(Array(tres))
+            }
+            cellSlots.append(slot)
+            cellSums.append(v)
+        }
+        guard plain else { return try byDictionary() }
+        if !owners.isEmpty { owners[owners.count - 1].cells = owners[owners.count - 1].cells.lowerBound..<cellSums.count }
+        let comps: [Component] = components ?? Set(tresNames.map { String(decoding: $0, as: UTF8.self) }).sorted().map {
             Component(name: $0, unitFactor: ExactDecimal(digits: 1, scale: 0))
         }
-        let names = comps.map { Array($0.name.utf8) }
+        // A TRES counts for every component of its name.
+        let slotComponents: [[Int]] = tresNames.map { t in comps.indices.filter { comps[$0].name.utf8.elementsEqual(t) } }
         var rows: [UsageReport.Row] = []
+        rows.reserveCapacity(owners.count * comps.count)
         var sums = [Int128](repeating: 0, count: comps.count)
-        var owner: (cell: Int, end: Int)?   // the current owner: a cell of it, and where its bytes end
-        func flush() {
-            guard let o = owner else { return }
-            let c = cells[o.cell]
-            let resource = String(decoding: c.key[4..<c.accountEnd], as: UTF8.self)
-            let user = grouping == .user ? String(decoding: c.key[(c.accountEnd + 1)..<c.userEnd], as: UTF8.self) : nil
+        for o in owners {
+            for c in o.cells { for i in slotComponents[cellSlots[c]] { sums[i] += cellSums[c] } }
             for (i, comp) in comps.enumerated() {
-                rows.append(.init(resource: resource, user: user, component: comp.name, period: period, native: sums[i],
+                rows.append(.init(resource: o.resource, user: o.user, component: comp.name, period: period, native: sums[i],
                                   amount: comp.amount(fromNativeSeconds: sums[i]) ?? .zero))
                 sums[i] = 0
             }
         }
-        for (n, c) in cells.enumerated() {
-            let end = grouping == .user ? c.userEnd : c.accountEnd
-            let same = owner.map { o in o.end == end && cells[o.cell].key[4..<end] == c.key[4..<end] } ?? false
-            if !same { flush(); owner = (n, end) }
-            let tres = c.key[(c.userEnd + 1)...]
-            for (i, name) in names.enumerated() where name.elementsEqual(tres) { sums[i] += c.native }   // every component of that TRES
-        }
-        flush()
         return UsageReport(rows: rows, period: period, observedUntil: marks)
     }
 

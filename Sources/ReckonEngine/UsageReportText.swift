@@ -13,18 +13,22 @@ public enum UsageReportText {
         let heads = headers(grouping)
         let columns = heads.count
         var widths = heads.map(PlainTable.width)
-        var amounts: [String] = []
+        // The amounts' text, one after another (ASCII: a byte is a column).
+        var amounts: [UInt8] = []
+        var amountEnds: [Int] = []
         var count = 0
         for report in reports {
+            amountEnds.reserveCapacity(amountEnds.count + report.rows.count)
             for row in report.rows {
-                let amount = row.amount.description
-                amounts.append(amount)
+                let before = amounts.count
+                row.amount.appendText(to: &amounts)
+                amountEnds.append(amounts.count)
                 var i = 0
                 widths[i] = max(widths[i], PlainTable.width(row.resource)); i += 1
                 if byUser { widths[i] = max(widths[i], PlainTable.width(row.user ?? "")); i += 1 }
                 widths[i] = max(widths[i], PlainTable.width(row.component)); i += 1
                 widths[i] = max(widths[i], PlainTable.width(row.period)); i += 1
-                widths[i] = max(widths[i], PlainTable.width(amount))
+                widths[i] = max(widths[i], amounts.count - before)
                 count += 1
             }
         }
@@ -36,20 +40,20 @@ public enum UsageReportText {
             out.append(contentsOf: s.utf8)
             out.append(contentsOf: repeatElement(32, count: max(0, widths[column] - PlainTable.width(s))))
         }
-        /// The right-aligned last cell, then the line's trailing spaces trimmed, as PlainTable does.
-        func right(_ s: String, lineStart: Int) {
+        /// The right-aligned last cell (ASCII), then the line's trailing spaces trimmed, as PlainTable does.
+        func right(_ s: ArraySlice<UInt8>, lineStart: Int) {
             out.append(32); out.append(32)
-            out.append(contentsOf: repeatElement(32, count: max(0, widths[columns - 1] - PlainTable.width(s))))
-            out.append(contentsOf: s.utf8)
+            out.append(contentsOf: repeatElement(32, count: max(0, widths[columns - 1] - s.count)))
+            out.append(contentsOf: s)
             while out.count > lineStart && out.last == 32 { out.removeLast() }
         }
         var start = out.count
         for (i, h) in heads.dropLast().enumerated() { left(h, i) }
-        right(heads[columns - 1], lineStart: start)
+        right(ArraySlice(heads[columns - 1].utf8), lineStart: start)
         out.append(10)
         start = out.count
         for i in 0..<(columns - 1) { left(String(repeating: "-", count: widths[i]), i) }
-        right(String(repeating: "-", count: widths[columns - 1]), lineStart: start)
+        right(ArraySlice(repeating: UInt8(ascii: "-"), count: widths[columns - 1]), lineStart: start)
         var n = 0
         for report in reports {
             for row in report.rows {
@@ -60,7 +64,7 @@ public enum UsageReportText {
                 if byUser { left(row.user ?? "", i); i += 1 }
                 left(row.component, i); i += 1
                 left(row.period, i)
-                right(amounts[n], lineStart: start)
+                right(amounts[(n == 0 ? 0 : amountEnds[n - 1])..<amountEnds[n]], lineStart: start)
                 n += 1
             }
         }

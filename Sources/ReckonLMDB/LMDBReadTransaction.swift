@@ -109,6 +109,10 @@ class LMDBReadTransaction: EventStoreReader {
     }
 
     func forEachEntry(in table: StoreTable, prefix: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Bool) throws {
+        try forEachEntryInPlace(in: table, prefix: prefix) { k, v in try body(Array(k), Array(v)) }
+    }
+
+    func forEachEntryInPlace(in table: StoreTable, prefix: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         guard prefix.count <= environment.maxKeySize else { _ = try live("read from \(table)"); return }
         try withCursor(environment.databases.handle(table), "read from \(table)") { cursor in
             var key = MDB_val(), value = MDB_val()
@@ -124,7 +128,7 @@ class LMDBReadTransaction: EventStoreReader {
             while rc == 0 {
                 let k = LMDBValue.buffer(key)
                 guard k.starts(with: prefix) else { return }
-                if try !body(Array(k), LMDBValue.bytes(value)) { return }
+                if try !body(k, LMDBValue.buffer(value)) { return }
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             guard rc == MDB_NOTFOUND else { throw failed(rc, "read from \(table)") }

@@ -91,7 +91,15 @@ public struct SacctStreamParser {
             if carry.isEmpty {
                 let bytes = UnsafeRawBufferPointer(rebasing: chunk[start..<nl])
                 if try !handleFast(bytes, transcodes: transcodes, prepared: prepared, emit: emit) {
+                    let hadHeader = parserBox != nil
                     try handle(line: String(decoding: bytes, as: UTF8.self), emit: emit)
+                    // The header was this chunk's first line: the rest of a large first chunk is
+                    // read ahead too, instead of one by one.
+                    if !hadHeader, let box = parserBox, transcodes, usesFastPath, lineMemory == nil, n - (nl + 1) >= parallelMinBytes {
+                        try consumeReadingAhead(UnsafeRawBufferPointer(rebasing: chunk[(nl + 1)...]), parser: box.parser,
+                                                prepared: prepared, emit: emit)
+                        return
+                    }
                 }
             } else {
                 carry.append(contentsOf: chunk[start..<nl])

@@ -42,4 +42,32 @@ import Testing
         #expect(ExactDecimal(parsing: "6e4")?.description == "60000")
         for bad in ["abc", "", "-1", "1.2.3", "nan", "inf"] { #expect(ExactDecimal(parsing: bad) == nil, "\(bad)") }
     }
+
+    /// The text form, written digit by digit (64-bit steps where the magnitude fits), against
+    /// expectations by hand and against Swift's own integer printing for values up to the
+    /// extremes of `Int128`, where the 128-bit steps are taken.
+    @Test func textFormIsTwoDecimalsAtEveryMagnitude() {
+        let byHand: [(Int128, String)] = [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (10, "0.10"), (100, "1.00"),
+                                          (-120, "-1.20"), (12345, "123.45"), (1_000_000, "10000.00")]
+        for (h, text) in byHand { #expect(WaldurAmount(hundredths: h).description == text) }
+        func reference(_ h: Int128) -> String {
+            let mag = h.magnitude
+            let frac = Int(mag % 100)
+            return (h < 0 ? "-" : "") + String(mag / 100) + "." + (frac < 10 ? "0" : "") + String(frac)
+        }
+        var samples: [Int128] = [.max, .min, .max - 1, .min + 1, Int128(UInt64.max), Int128(UInt64.max) + 1,
+                                 -Int128(UInt64.max), -Int128(UInt64.max) - 1, Int128(UInt64.max) * 100 + 99]
+        var x: UInt128 = 0x9E37_79B9_7F4A_7C15
+        for shift in stride(from: 0, to: 127, by: 3) {   // every magnitude, both signs
+            x = x &* 0x5851_F42D_4C95_7F2D &+ 1
+            let v = Int128(truncatingIfNeeded: x >> UInt128(shift))
+            samples.append(v); samples.append(v == .min ? v : -v)
+        }
+        for h in samples {
+            #expect(WaldurAmount(hundredths: h).description == reference(h), "\(h)")
+            var bytes: [UInt8] = [7]
+            WaldurAmount(hundredths: h).appendText(to: &bytes)
+            #expect(bytes == [7] + Array(reference(h).utf8))   // appended after what was there
+        }
+    }
 }
