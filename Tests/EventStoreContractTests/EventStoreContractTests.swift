@@ -303,25 +303,33 @@ struct EventStoreContractTests {
         try store.write { w in
             for (i, k) in keys.enumerated() { try w.put([UInt8(i)], in: .runs, key: k) }
         }
-        func visit(_ prefix: [UInt8], stopAfter limit: Int = .max) throws -> [[UInt8]] {
-            try store.read { r in
-                var out: [[UInt8]] = []
-                try r.forEachEntry(in: .runs, prefix: prefix) { k, v in
-                    #expect(v == [UInt8(keys.firstIndex(of: k) ?? 255)])
-                    out.append(k)
-                    return out.count < limit
+        // Both walks: entries copied out, and lent in place (valid only during the call).
+        for inPlace in [false, true] {
+            func visit(_ prefix: [UInt8], stopAfter limit: Int = .max) throws -> [[UInt8]] {
+                try store.read { r in
+                    var out: [[UInt8]] = []
+                    func seen(_ k: [UInt8], _ v: [UInt8]) -> Bool {
+                        #expect(v == [UInt8(keys.firstIndex(of: k) ?? 255)])
+                        out.append(k)
+                        return out.count < limit
+                    }
+                    if inPlace {
+                        try r.forEachEntryInPlace(in: .runs, prefix: prefix) { k, v in seen(Array(k), Array(v)) }
+                    } else {
+                        try r.forEachEntry(in: .runs, prefix: prefix) { k, v in seen(k, v) }
+                    }
+                    return out
                 }
-                return out
             }
+            #expect(try visit([]) == keys.sorted { $0.lexicographicallyPrecedes($1) })
+            #expect(try visit([0x01]) == [[0x01], [0x01, 0x00], [0x01, 0x00, 0x01], [0x01, 0xFF]])
+            #expect(try visit([0x01, 0x00]) == [[0x01, 0x00], [0x01, 0x00, 0x01]])
+            #expect(try visit([0x01], stopAfter: 2) == [[0x01], [0x01, 0x00]])
+            #expect(try visit([0x7F]) == [[0x7F, 0x00]])
+            #expect(try visit([0x03]).isEmpty)
+            #expect(try visit([0xFF, 0xFF]).isEmpty)
+            #expect(try visit([0x01, 0x00, 0x01, 0x00]).isEmpty)
         }
-        #expect(try visit([]) == keys.sorted { $0.lexicographicallyPrecedes($1) })
-        #expect(try visit([0x01]) == [[0x01], [0x01, 0x00], [0x01, 0x00, 0x01], [0x01, 0xFF]])
-        #expect(try visit([0x01, 0x00]) == [[0x01, 0x00], [0x01, 0x00, 0x01]])
-        #expect(try visit([0x01], stopAfter: 2) == [[0x01], [0x01, 0x00]])
-        #expect(try visit([0x7F]) == [[0x7F, 0x00]])
-        #expect(try visit([0x03]).isEmpty)
-        #expect(try visit([0xFF, 0xFF]).isEmpty)
-        #expect(try visit([0x01, 0x00, 0x01, 0x00]).isEmpty)
     }
 
     @Test(arguments: StoreKind.allCases)
