@@ -193,6 +193,12 @@ public enum StoreBytes {
         return b.reduce(0) { ($0 << 8) | UInt64($1) }
     }
     public static func i128(_ v: Int128) -> [UInt8] { var w = ByteWriter(capacity: 16); w.i128BE(v); return w.bytes }
+    /// ``i128(_:)-(Int128)`` written over the 16 bytes of `bytes`.
+    public static func i128(_ v: Int128, into bytes: inout [UInt8]) {
+        let u = UInt128(bitPattern: v)
+        if bytes.count != 16 { bytes = [UInt8](repeating: 0, count: 16) }
+        for i in 0..<16 { bytes[i] = UInt8(truncatingIfNeeded: u >> UInt128(8 * (15 - i))) }
+    }
     public static func i128(_ b: UnsafeRawBufferPointer) -> Int128? {
         guard b.count == 16 else { return nil }
         var u: UInt128 = 0

@@ -193,10 +193,10 @@ public struct UsageAccumulator: Sendable {
 
     /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order — for
     /// filling an empty table with appends (``EventStoreWriter/putAfterLast(_:in:key:)``). Owners
-    /// are ranked by their bytes and TRES by their names, once; the cells are then ordered by
-    /// packed integers. This is exactly ``UsageKey/bytes``' order when no name holds a zero byte
-    /// (``hasNameWithZeroByte`` false): comparing `account 0 user`, then the TRES name, then
-    /// compares the whole key.
+    /// are ranked by their bytes and TRES by their names, once; the cells are then ordered by a
+    /// counting sort into (month, owner) buckets and by TRES rank within each. This is exactly
+    /// ``UsageKey/bytes``' order when no name holds a zero byte (``hasNameWithZeroByte`` false):
+    /// comparing the month, then `account 0 user`, then the TRES name, compares the whole key.
     public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
         let owners = ownerStart.count
         var ownerOrder = [Int32](0..<Int32(truncatingIfNeeded: owners))
@@ -208,31 +208,59 @@ public struct UsageAccumulator: Sendable {
             }
             ownerOrder.sort { StoreBytes.precede(bytes($0), bytes($1)) }
         }
-        var ownerRank = [UInt64](repeating: 0, count: owners)
-        for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o)] = UInt64(r) }
+        var ownerRank = [Int](repeating: 0, count: owners)
+        for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o)] = r }
+        // TRES and months in use, ranked (few of each); a TRES's name bytes kept by its id.
         var tresInUse = Set<UInt16>()
-        for packed in cellKeys { tresInUse.insert(UInt16(truncatingIfNeeded: packed & 0xffff)) }
-        let tresOrder = tresInUse.sorted { Array(tresName($0).utf8).lexicographicallyPrecedes(Array(tresName($1).utf8)) }
-        var tresRank = [UInt16: UInt64]()
-        for (r, t) in tresOrder.enumerated() { tresRank[t] = UInt64(r) }
-        // (month ordinal, owner rank, TRES rank) in 16 + 32 + 16 bits, and the cell's index.
-        var order: [(sortKey: UInt64, cell: Int32)] = []
-        order.reserveCapacity(cellKeys.count)
+        var monthsInUse = Set<UInt16>()
+        var live = 0
         for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
-            let rank = ownerRank[Int(truncatingIfNeeded: packed >> 32)] & 0xffff_ffff
-            let t = tresRank[UInt16(truncatingIfNeeded: packed & 0xffff)] ?? 0
-            order.append((((packed >> 16) & 0xffff) << 48 | rank << 16 | t, Int32(truncatingIfNeeded: c)))
+            tresInUse.insert(UInt16(truncatingIfNeeded: packed & 0xffff))
+            monthsInUse.insert(UInt16(truncatingIfNeeded: (packed >> 16) & 0xffff))
+            live += 1
         }
-        order.sort { $0.sortKey < $1.sortKey }
+        let tresOrder = tresInUse.map { (id: $0, name: Array(tresName($0).utf8)) }.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        var tresRank = [Int](repeating: 0, count: Int(tresInUse.max() ?? 0) + 1)
+        var tresBytes = [[UInt8]](repeating: [], count: tresRank.count)
+        for (r, t) in tresOrder.enumerated() { tresRank[Int(t.id)] = r; tresBytes[Int(t.id)] = t.name }
+        let monthOrder = monthsInUse.sorted()
+        // Cells by (month, owner) — a counting sort into months × owners buckets — and then by
+        // TRES within a bucket (an owner has a handful of TRES in a month).
+        func bucket(_ packed: UInt64) -> Int {
+            let m = UInt16(truncatingIfNeeded: (packed >> 16) & 0xffff)
+            var mr = 0
+            while monthOrder[mr] != m { mr += 1 }
+            return mr * owners + ownerRank[Int(truncatingIfNeeded: packed >> 32)]
+        }
+        var starts = [Int](repeating: 0, count: monthOrder.count * owners + 1)
+        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 { starts[bucket(packed) + 1] += 1 }
+        for b in 1..<starts.count { starts[b] += starts[b - 1] }
+        var order = [Int32](repeating: 0, count: live)
+        var fill = starts
+        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
+            let b = bucket(packed)
+            order[fill[b]] = Int32(truncatingIfNeeded: c)
+            fill[b] += 1
+        }
+        func rank(_ c: Int32) -> Int { tresRank[Int(cellKeys[Int(c)] & 0xffff)] }
+        for b in 0..<(starts.count - 1) where starts[b + 1] - starts[b] > 1 {
+            for i in (starts[b] + 1)..<starts[b + 1] {   // insertion sort of a few cells
+                let c = order[i]
+                var j = i
+                while j > starts[b] && rank(order[j - 1]) > rank(c) { order[j] = order[j - 1]; j -= 1 }
+                order[j] = c
+            }
+        }
         var key: [UInt8] = []
-        for entry in order {
-            let c = Int(entry.cell)
-            try body(keyBytes(cellKeys[c], into: &key), cellAmounts[c])
+        for c in order {
+            let packed = cellKeys[Int(c)]
+            try body(keyBytes(packed, tres: tresBytes[Int(packed & 0xffff)], into: &key), cellAmounts[Int(c)])
         }
     }
 
-    /// The ``UsageKey/bytes`` of a packed cell key, built in `key`'s storage.
-    private func keyBytes(_ packed: UInt64, into key: inout [UInt8]) -> [UInt8] {
+    /// The ``UsageKey/bytes`` of a packed cell key, built in `key`'s storage, with the TRES
+    /// name's bytes at hand.
+    private func keyBytes(_ packed: UInt64, tres: [UInt8], into key: inout [UInt8]) -> [UInt8] {
         let o = Int(truncatingIfNeeded: packed >> 32)
         let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
         key.removeAll(keepingCapacity: true)
@@ -241,8 +269,13 @@ public struct UsageAccumulator: Sendable {
         let s = Int(ownerStart[o])
         key.append(contentsOf: arena[s..<(s + Int(ownerAccountLength[o]) + 1 + Int(ownerUserLength[o]))])   // account 0 user
         key.append(0)
-        key.append(contentsOf: tresName(UInt16(packed & 0xffff)).utf8)
+        key.append(contentsOf: tres)
         return key
+    }
+
+    /// The ``UsageKey/bytes`` of a packed cell key, built in `key`'s storage.
+    private func keyBytes(_ packed: UInt64, into key: inout [UInt8]) -> [UInt8] {
+        keyBytes(packed, tres: Array(tresName(UInt16(packed & 0xffff)).utf8), into: &key)
     }
 
     /// Adds every cell of `other` (an import's batches, each summed on its own, into one).

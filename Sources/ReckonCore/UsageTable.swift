@@ -98,7 +98,11 @@ public enum UsageTable {
         var empty = !delta.hasNameWithZeroByte
         if empty { try writer.forEachEntry(in: .usage, prefix: []) { _, _ in empty = false; return false } }
         if empty {
-            try delta.forEachCellKeyBytesInKeyOrder { kb, amount in try writer.putAfterLast(StoreBytes.i128(amount), in: .usage, key: kb) }
+            var value = [UInt8](repeating: 0, count: 16)   // one buffer for every cell's amount
+            try delta.forEachCellKeyBytesInKeyOrder { kb, amount in
+                StoreBytes.i128(amount, into: &value)
+                try writer.putAfterLast(value, in: .usage, key: kb)
+            }
             return
         }
         try delta.forEachCellKeyBytes { kb, amount in
