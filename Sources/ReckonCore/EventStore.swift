@@ -67,6 +67,18 @@ public protocol EventStoreReader {
     func forEachEntryInPlace(in table: StoreTable, prefix: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws
 }
 
+extension EventStoreWriter {
+    /// The bytes copied into an array: for stores that keep arrays anyway.
+    public func append(bytes encoded: UnsafeRawBufferPointer) throws(EventStoreError) -> Sequence64 {
+        try append(Array(encoded))
+    }
+
+    /// Value and key copied into arrays: for stores that keep arrays anyway.
+    public func insertIfAbsent(valueBytes value: UnsafeRawBufferPointer, in table: StoreTable, keyBytes key: UnsafeRawBufferPointer) throws(EventStoreError) -> [UInt8]? {
+        try insertIfAbsent(Array(value), in: table, key: Array(key))
+    }
+}
+
 extension EventStoreReader {
     /// The entries copied, then lent: for stores that hold them as arrays anyway.
     public func forEachEntryInPlace(in table: StoreTable, prefix: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
@@ -88,6 +100,10 @@ public protocol EventStoreWriter: EventStoreReader {
     /// changes nothing and returns the value found. (One B-tree descent in the LMDB store, where
     /// a lookup and then a put would take two; the recorder does this for every run it sees.)
     func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]?
+    /// ``append(_:)`` of bytes lent for the call (the recorder's, without an array per run).
+    func append(bytes encoded: UnsafeRawBufferPointer) throws(EventStoreError) -> Sequence64
+    /// ``insertIfAbsent(_:in:key:)`` with value and key lent for the call.
+    func insertIfAbsent(valueBytes value: UnsafeRawBufferPointer, in table: StoreTable, keyBytes key: UnsafeRawBufferPointer) throws(EventStoreError) -> [UInt8]?
     /// Removes every entry of a table (used when a projection is rebuilt).
     func clear(_ table: StoreTable) throws(EventStoreError)
     /// Puts `value` under `key`, which must sort after every key in the table: a table filled in

@@ -23,8 +23,10 @@ public struct JobRunRecorder {
     /// has, and reads the usage of a finished run from the bytes too; the `JobRun` is decoded
     /// again only in the rare cases that need it (a changed or a running run).
     public struct PreparedRun: Sendable {
-        public let firstVersion: [UInt8]
-        public let key: [UInt8]
+        /// The first version's encoded event, then the run-index key: one allocation per run,
+        /// made on the parsing thread and freed on the recording one.
+        private let bytes: [UInt8]
+        private let keyStart: Int
         public let cluster: String
         /// Whether this run's first-version usage is already in the batch's presumed usage (see
         /// ``JobRunRecorder/presumeNew(_:)``).
@@ -33,18 +35,45 @@ public struct JobRunRecorder {
         /// memory of recorded lines (the daemon; see `SacctLineMemory`); nil otherwise.
         public var lineDigest: Int?
 
+        /// The first version as an encoded ``Event/jobRunObserved(_:)``, superseding nothing.
+        public var firstVersion: [UInt8] { Array(bytes[..<keyStart]) }
+        /// The run's ``JobRunIdentity/keyBytes``.
+        public var key: [UInt8] { Array(bytes[keyStart...]) }
+
+        /// ``firstVersion``, lent for the call.
+        public func withFirstVersion<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<keyStart])) }
+        }
+
+        /// ``key``, lent for the call.
+        public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[keyStart...])) }
+        }
+
         /// Bytes made elsewhere (the sacct parser's fast path writes them straight from a line);
         /// they must be exactly what ``init(_:)`` makes of the same run.
         public init(firstVersion: [UInt8], key: [UInt8], cluster: String) {
-            self.firstVersion = firstVersion
-            self.key = key
+            bytes = firstVersion + key
+            keyStart = firstVersion.count
+            self.cluster = cluster
+        }
+
+        /// ``init(firstVersion:key:cluster:)`` from bytes lent for the call, copied once.
+        public init(firstVersion: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, cluster: String) {
+            let total = firstVersion.count + key.count
+            bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                raw.copyMemory(from: firstVersion)
+                UnsafeMutableRawBufferPointer(rebasing: raw[firstVersion.count...]).copyMemory(from: key)
+                initialized = total
+            }
+            keyStart = firstVersion.count
             self.cluster = cluster
         }
 
         public init(_ run: JobRun) {
-            firstVersion = EventCodec.encode(.jobRunObserved(JobRunObserved(run: run, supersedes: nil)))
-            key = run.identity.keyBytes
-            cluster = run.identity.cluster
+            self.init(firstVersion: EventCodec.encode(.jobRunObserved(JobRunObserved(run: run, supersedes: nil))),
+                      key: run.identity.keyBytes, cluster: run.identity.cluster)
         }
 
         /// The run, decoded from its own encoding.
@@ -74,7 +103,7 @@ public struct JobRunRecorder {
     public func presumeNew(_ runs: inout [PreparedRun]) -> UsageAccumulator {
         var presumed = UsageAccumulator()
         for i in runs.indices {
-            runs[i].usageCounted = runs[i].firstVersion.withUnsafeBytes { presumed.addFinishedFirstVersion($0, settings: settings) }
+            runs[i].usageCounted = runs[i].withFirstVersion { presumed.addFinishedFirstVersion($0, settings: settings) }
         }
         return presumed
     }
@@ -100,16 +129,20 @@ public struct JobRunRecorder {
         var delta = presumed ?? UsageAccumulator()
         /// A run that is not new after all: its presumed usage comes back out.
         func notNew(_ p: PreparedRun) {
-            if p.usageCounted { _ = p.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings, sign: -1) } }
+            if p.usageCounted { _ = p.withFirstVersion { delta.addFinishedFirstVersion($0, settings: settings, sign: -1) } }
         }
         for prepared in runs {
-            let key = prepared.key
-            // The run index gets the next sequence number unless the run is there already.
+            // The run index gets the next sequence number unless the run is there already
+            // (key and value lent, as the event below: no array per run).
             let next = try writer.eventCount()
-            if let seqBytes = try writer.insertIfAbsent(StoreBytes.u64(next), in: .runs, key: key) {
+            let present = try prepared.withKey { key in
+                try withUnsafeBytes(of: next.bigEndian) { seq in try writer.insertIfAbsent(valueBytes: seq, in: .runs, keyBytes: key) }
+            }
+            if let seqBytes = present {
+                let key = prepared.key
                 guard let seq = StoreBytes.u64(seqBytes),
                       let same = try writer.withEventBytes(at: seq, { old in
-                          prepared.firstVersion.withUnsafeBytes { Self.sameRun(old, $0) }
+                          prepared.withFirstVersion { Self.sameRun(old, $0) }
                       }) else {
                     throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
                 }
@@ -136,12 +169,12 @@ public struct JobRunRecorder {
                 try addNew(run, seq: newSeq, key: key, to: &delta, writer: writer)
                 continue
             }
-            let seq = try writer.append(prepared.firstVersion)
+            let seq = try prepared.withFirstVersion { try writer.append(bytes: $0) }
             guard seq == next else { throw EventStoreError.corrupt("event appended at \(seq), expected \(next)") }
             result.newVersions += 1
             if prepared.usageCounted { continue }   // its usage is in the presumed delta already
-            let handled = prepared.firstVersion.withUnsafeBytes { delta.addFinishedFirstVersion($0, settings: settings) }
-            if !handled { try addNew(try prepared.run(), seq: seq, key: key, to: &delta, writer: writer) }
+            let handled = prepared.withFirstVersion { delta.addFinishedFirstVersion($0, settings: settings) }
+            if !handled { try addNew(try prepared.run(), seq: seq, key: prepared.key, to: &delta, writer: writer) }
         }
         return (result, delta)
     }

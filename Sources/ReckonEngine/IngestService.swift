@@ -211,7 +211,7 @@ public struct IngestService {
                     c = parser.lineMemory?.clusterIndex(r.cluster) ?? 0
                     lastMemoryCluster = (r.cluster, c)
                 }
-                handedOver.append((SacctLineMemory.runDigest(r.key), r.lineDigest, c))
+                handedOver.append((r.withKey { SacctLineMemory.digest($0) }, r.lineDigest, c))
             }
         }
 

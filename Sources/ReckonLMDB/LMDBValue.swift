@@ -13,6 +13,12 @@ enum LMDBValue {
         }
     }
 
+    /// Calls `body` with an `MDB_val` over bytes lent for the call.
+    static func with<R>(_ buffer: UnsafeRawBufferPointer, _ body: (inout MDB_val) -> R) -> R {
+        var value = MDB_val(mv_size: buffer.count, mv_data: UnsafeMutableRawPointer(mutating: buffer.baseAddress))
+        return body(&value)
+    }
+
     /// Calls `body` with an `MDB_val` over the event key of `sequence`.
     static func with<R>(sequence: Sequence64, _ body: (inout MDB_val) -> R) -> R {
         withUnsafeBytes(of: sequence.bigEndian) { buffer in

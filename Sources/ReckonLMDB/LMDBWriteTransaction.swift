@@ -17,11 +17,13 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// that sorts after it is new, and ``insertIfAbsent(_:in:key:)`` appends it instead of
     /// searching for it (run-index keys arrive in DBIndex order, which Slurm only increases).
     private var lastKeys = [LastKey](repeating: .unknown, count: StoreTable.allCases.count)
+    /// The remembered last keys' bytes, by slot (kept as buffers, refilled in place).
+    private var lastKeyBytes = [[UInt8]](repeating: [], count: StoreTable.allCases.count)
 
     private enum LastKey {
         case unknown
         case empty
-        case key([UInt8])
+        case known
     }
 
     @inline(__always)
@@ -34,6 +36,11 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     }
 
     func append(_ encoded: [UInt8]) throws(EventStoreError) -> Sequence64 {
+        let r: Result<Sequence64, EventStoreError> = encoded.withUnsafeBytes { b in Result { () throws(EventStoreError) in try append(bytes: b) } }
+        return try r.get()
+    }
+
+    func append(bytes encoded: UnsafeRawBufferPointer) throws(EventStoreError) -> Sequence64 {
         let txn = try live("append an event")
         let sequence = try eventCount()
         guard sequence < UInt64.max else { throw .corrupt("\(environment.path): the log has no sequence number left") }
@@ -53,12 +60,12 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
 
     func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
         let txn = try live("put into \(table)")
-        try requireStorable(key, "put into \(table)")
+        try requireStorable(key.count, "put into \(table)")
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, 0) }
         }
         try check(rc, "put into \(table)")
-        noteStored(key, in: table)
+        key.withUnsafeBytes { noteStored($0, in: table) }
     }
 
     /// `MDB_NOOVERWRITE`: on a present key LMDB answers `MDB_KEYEXIST` with the value found,
@@ -67,15 +74,21 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// A key that sorts after the table's last is appended with `MDB_APPEND`: one walk down the
     /// right edge of the tree instead of a search, and the common case of a growing run index.
     func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]? {
+        let r: Result<[UInt8]?, EventStoreError> = value.withUnsafeBytes { v in
+            key.withUnsafeBytes { k in Result { () throws(EventStoreError) in try insertIfAbsent(valueBytes: v, in: table, keyBytes: k) } }
+        }
+        return try r.get()
+    }
+
+    func insertIfAbsent(valueBytes value: UnsafeRawBufferPointer, in table: StoreTable, keyBytes key: UnsafeRawBufferPointer) throws(EventStoreError) -> [UInt8]? {
         let txn = try live("insert into \(table)")
-        try requireStorable(key, "insert into \(table)")
+        try requireStorable(key.count, "insert into \(table)")
+        let dbi = environment.databases.handle(table)
         if try sortsAfterLast(key, in: table, txn) {
-            let rc = LMDBValue.with(key) { k in
-                LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_APPEND)) }
-            }
+            let rc = LMDBValue.with(key) { k in LMDBValue.with(value) { v in mdb_put(txn, dbi, &k, &v, UInt32(MDB_APPEND)) } }
             if rc != MDB_KEYEXIST {
                 try check(rc, "insert into \(table)")
-                lastKeys[Self.slot(table)] = .key(key)
+                remember(key, in: table)
                 return nil
             }
             // LMDB disagrees about the last key: forget it and take the searching path.
@@ -84,7 +97,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         var found: [UInt8]?
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v -> Int32 in
-                let rc = mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_NOOVERWRITE))
+                let rc = mdb_put(txn, dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
                 if rc == MDB_KEYEXIST { found = LMDBValue.bytes(v) }
                 return rc
             }
@@ -101,19 +114,19 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         let rc = LMDBValue.with(key) { k in mdb_del(txn, environment.databases.handle(table), &k, nil) }
         if rc == MDB_NOTFOUND { return }
         try check(rc, "delete from \(table)")
-        if case .key(let last) = lastKeys[Self.slot(table)], last == key { lastKeys[Self.slot(table)] = .unknown }
+        if case .known = lastKeys[Self.slot(table)], lastKeyBytes[Self.slot(table)] == key { lastKeys[Self.slot(table)] = .unknown }
     }
 
     /// `MDB_APPEND`: LMDB answers `MDB_KEYEXIST` for a key that does not sort after the last.
     func putAfterLast(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {
         let txn = try live("append to \(table)")
-        try requireStorable(key, "append to \(table)")
+        try requireStorable(key.count, "append to \(table)")
         let rc = LMDBValue.with(key) { k in
             LMDBValue.with(value) { v in mdb_put(txn, environment.databases.handle(table), &k, &v, UInt32(MDB_APPEND)) }
         }
         if rc == MDB_KEYEXIST { throw .corrupt("a key put after the last of \(table) does not sort after it") }
         try check(rc, "append to \(table)")
-        lastKeys[Self.slot(table)] = .key(key)
+        key.withUnsafeBytes { remember($0, in: table) }
     }
 
     private static func slot(_ table: StoreTable) -> Int {
@@ -127,7 +140,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
 
     /// Whether `key` sorts after every key of `table` in LMDB's order for these databases
     /// (bytewise, a prefix first). The last key is read once per transaction, then kept.
-    private func sortsAfterLast(_ key: [UInt8], in table: StoreTable, _ txn: OpaquePointer) throws(EventStoreError) -> Bool {
+    private func sortsAfterLast(_ key: UnsafeRawBufferPointer, in table: StoreTable, _ txn: OpaquePointer) throws(EventStoreError) -> Bool {
         let slot = Self.slot(table)
         if case .unknown = lastKeys[slot] {
             var cursor: OpaquePointer?
@@ -140,32 +153,45 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
                 lastKeys[slot] = .empty
             } else {
                 guard rc == 0 else { throw failed(rc, "find the last key of \(table)") }
-                lastKeys[slot] = .key(LMDBValue.bytes(k))
+                remember(LMDBValue.buffer(k), in: table)
             }
         }
         switch lastKeys[slot] {
         case .unknown: return false
         case .empty: return true
-        case .key(let last): return StoreBytes.precede(last, key)
+        case .known:
+            return lastKeyBytes[slot].withUnsafeBufferPointer { StoreBytes.precede($0, key.assumingMemoryBound(to: UInt8.self)) }
         }
+    }
+
+    /// Remembers `key` as the table's last.
+    private func remember(_ key: UnsafeRawBufferPointer, in table: StoreTable) {
+        let slot = Self.slot(table)
+        lastKeyBytes[slot].removeAll(keepingCapacity: true)
+        lastKeyBytes[slot].append(contentsOf: key)
+        lastKeys[slot] = .known
     }
 
     /// Keeps the remembered last key true after `key` was stored in `table`.
-    private func noteStored(_ key: [UInt8], in table: StoreTable) {
+    private func noteStored(_ key: UnsafeRawBufferPointer, in table: StoreTable) {
         let slot = Self.slot(table)
         switch lastKeys[slot] {
         case .unknown: return
-        case .empty: lastKeys[slot] = .key(key)
-        case .key(let last): if StoreBytes.precede(last, key) { lastKeys[slot] = .key(key) }
+        case .empty: remember(key, in: table)
+        case .known:
+            if lastKeyBytes[slot].withUnsafeBufferPointer({ StoreBytes.precede($0, key.assumingMemoryBound(to: UInt8.self)) }) {
+                remember(key, in: table)
+            }
         }
     }
 
-    /// Throws the error that names `operation` when LMDB cannot hold `key` (empty, or longer
-    /// than its maximum key size). The name is built only then: this runs for every put.
-    private func requireStorable(_ key: [UInt8], _ operation: @autoclosure () -> String) throws(EventStoreError) {
-        guard isStorable(key) else {
+    /// Throws the error that names `operation` when LMDB cannot hold a key of `count` bytes
+    /// (empty, or longer than its maximum key size). The name is built only then: this runs
+    /// for every put.
+    private func requireStorable(_ count: Int, _ operation: @autoclosure () -> String) throws(EventStoreError) {
+        guard count > 0, count <= environment.maxKeySize else {
             throw .storage(operation: "\(operation()) (\(environment.path))",
-                           message: key.isEmpty ? "empty key" : "key of \(key.count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
+                           message: count == 0 ? "empty key" : "key of \(count) bytes; LMDB keys hold at most \(environment.maxKeySize)")
         }
     }
 

@@ -468,7 +468,7 @@ private struct FieldReader {
                     }
                     guard !w.overflowed, !k.overflowed else { return nil }
                     let clusterName = sc.cluster.map(string) ?? p.defaultCluster
-                    return .run(JobRunRecorder.PreparedRun(firstVersion: Array(w.written), key: Array(k.written), cluster: clusterName))
+                    return .run(JobRunRecorder.PreparedRun(firstVersion: UnsafeRawBufferPointer(w.written), key: UnsafeRawBufferPointer(k.written), cluster: clusterName))
                 }
             }
         }

@@ -92,7 +92,12 @@ public struct SacctLineMemory: Sendable {
     /// remembered line is no longer its latest version, even before the poll commits, so a
     /// later line of the same run in the same output must not be skipped on its account.
     public mutating func forgetRun(key: [UInt8]) {
-        if let d = latest.removeValue(forKey: Self.runDigest(key)) { known[d] = nil }
+        key.withUnsafeBytes { forgetRun(keyBytes: $0) }
+    }
+
+    /// ``forgetRun(key:)`` with the key lent for the call.
+    public mutating func forgetRun(keyBytes key: UnsafeRawBufferPointer) {
+        if let d = latest.removeValue(forKey: Self.digest(key)) { known[d] = nil }
     }
 
     /// A run that a committed batch recorded (a new version or an unchanged one) from the line

@@ -214,7 +214,7 @@ public struct SacctStreamParser {
             case .run(var run):
                 countRun(cluster: run.cluster)
                 run.lineDigest = digest
-                lineMemory?.forgetRun(key: run.key)
+                if lineMemory != nil { run.withKey { lineMemory?.forgetRun(keyBytes: $0) } }
                 try prepared(run)
             case .step:
                 steps += 1
