@@ -98,7 +98,8 @@ public protocol EventStoreWriter: EventStoreReader {
     func delete(in table: StoreTable, key: [UInt8]) throws(EventStoreError)
     /// Puts `value` under `key` only when the key is absent, and returns nil; when present,
     /// changes nothing and returns the value found. (One B-tree descent in the LMDB store, where
-    /// a lookup and then a put would take two; the recorder does this for every run it sees.)
+    /// a lookup and then a put would take two — none when the key sorts after the table's last,
+    /// which is appended; the recorder does this for every run it sees.)
     func insertIfAbsent(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) -> [UInt8]?
     /// ``append(_:)`` of bytes lent for the call (the recorder's, without an array per run).
     func append(bytes encoded: UnsafeRawBufferPointer) throws(EventStoreError) -> Sequence64

@@ -194,7 +194,7 @@ public struct UsageAccumulator: Sendable {
     /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order — for
     /// filling an empty table with appends (``EventStoreWriter/putAfterLast(_:in:key:)``). Owners
     /// are ranked by their bytes and TRES by their names, once; the cells are then ordered by a
-    /// counting sort into (month, owner) buckets and by TRES rank within each. This is exactly
+    /// radix sort on (month, owner rank, TRES rank). This is exactly
     /// ``UsageKey/bytes``' order when no name holds a zero byte (``hasNameWithZeroByte`` false):
     /// comparing the month, then `account 0 user`, then the TRES name, compares the whole key.
     public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
@@ -224,33 +224,30 @@ public struct UsageAccumulator: Sendable {
         var tresBytes = [[UInt8]](repeating: [], count: tresRank.count)
         for (r, t) in tresOrder.enumerated() { tresRank[Int(t.id)] = r; tresBytes[Int(t.id)] = t.name }
         let monthOrder = monthsInUse.sorted()
-        // Cells by (month, owner) — a counting sort into months × owners buckets — and then by
-        // TRES within a bucket (an owner has a handful of TRES in a month).
-        func bucket(_ packed: UInt64) -> Int {
-            let m = UInt16(truncatingIfNeeded: (packed >> 16) & 0xffff)
-            var mr = 0
-            while monthOrder[mr] != m { mr += 1 }
-            return mr * owners + ownerRank[Int(truncatingIfNeeded: packed >> 32)]
-        }
-        var starts = [Int](repeating: 0, count: monthOrder.count * owners + 1)
-        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 { starts[bucket(packed) + 1] += 1 }
-        for b in 1..<starts.count { starts[b] += starts[b - 1] }
-        var order = [Int32](repeating: 0, count: live)
-        var fill = starts
-        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
-            let b = bucket(packed)
-            order[fill[b]] = Int32(truncatingIfNeeded: c)
-            fill[b] += 1
-        }
-        func rank(_ c: Int32) -> Int { tresRank[Int(cellKeys[Int(c)] & 0xffff)] }
-        for b in 0..<(starts.count - 1) where starts[b + 1] - starts[b] > 1 {
-            for i in (starts[b] + 1)..<starts[b + 1] {   // insertion sort of a few cells
-                let c = order[i]
-                var j = i
-                while j > starts[b] && rank(order[j - 1]) > rank(c) { order[j] = order[j - 1]; j -= 1 }
-                order[j] = c
+        var monthRank = [Int](repeating: 0, count: Int(monthOrder.last ?? 0) - Int(monthOrder.first ?? 0) + 1)
+        for (r, m) in monthOrder.enumerated() { monthRank[Int(m) - Int(monthOrder.first ?? 0)] = r }
+        // A least-significant-digit radix sort of the live cells: stable counting sorts by TRES
+        // rank, then owner rank, then month rank leave them in (month, owner, TRES) order, in
+        // time and space linear in the cells plus the owners, months and TRES in use.
+        var order = [Int32]()
+        order.reserveCapacity(live)
+        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 { order.append(Int32(truncatingIfNeeded: c)) }
+        var sorted = [Int32](repeating: 0, count: live)
+        func countingSort(buckets: Int, _ digit: (UInt64) -> Int) {
+            var starts = [Int](repeating: 0, count: buckets + 1)
+            for c in order { starts[digit(cellKeys[Int(c)]) + 1] += 1 }
+            for b in 1..<starts.count { starts[b] += starts[b - 1] }
+            for c in order {
+                let d = digit(cellKeys[Int(c)])
+                sorted[starts[d]] = c
+                starts[d] += 1
             }
+            swap(&order, &sorted)
         }
+        countingSort(buckets: tresOrder.count) { tresRank[Int($0 & 0xffff)] }
+        countingSort(buckets: owners) { ownerRank[Int(truncatingIfNeeded: $0 >> 32)] }
+        let firstMonth = Int(monthOrder.first ?? 0)
+        countingSort(buckets: monthOrder.count) { monthRank[Int(($0 >> 16) & 0xffff) - firstMonth] }
         var key: [UInt8] = []
         for c in order {
             let packed = cellKeys[Int(c)]

@@ -17,8 +17,8 @@ public enum UsageReportText {
         var amounts: [UInt8] = []
         var amountEnds: [Int] = []
         var count = 0
+        amountEnds.reserveCapacity(reports.reduce(0) { $0 + $1.rows.count })
         for report in reports {
-            amountEnds.reserveCapacity(amountEnds.count + report.rows.count)
             for row in report.rows {
                 let before = amounts.count
                 row.amount.appendText(to: &amounts)

@@ -91,7 +91,10 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
                 remember(key, in: table)
                 return nil
             }
-            // LMDB disagrees about the last key: forget it and take the searching path.
+            // LMDB disagrees about the last key — the remembered one was out of date, which the
+            // bookkeeping above should make impossible (debug builds stop here) — so forget it
+            // and take the searching path.
+            assertionFailure("the remembered last key of \(table) was out of date")
             lastKeys[Self.slot(table)] = .unknown
         }
         var found: [UInt8]?

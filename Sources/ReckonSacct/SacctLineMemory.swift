@@ -85,9 +85,6 @@ public struct SacctLineMemory: Sendable {
         return UInt16(truncatingIfNeeded: clusters.count - 1)
     }
 
-    /// The digest of a run-index key, by which runs are remembered.
-    public static func runDigest(_ key: [UInt8]) -> Int { key.withUnsafeBytes { digest($0) } }
-
     /// A run read in this poll without the memory (a changed line, or a line never seen): its
     /// remembered line is no longer its latest version, even before the poll commits, so a
     /// later line of the same run in the same output must not be skipped on its account.

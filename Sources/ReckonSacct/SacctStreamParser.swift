@@ -13,7 +13,8 @@ public struct SacctStreamParser {
     /// differential tests, which compare both paths.
     public var usesFastPath = true
 
-    /// Chunks of at least this many bytes have their plain lines read ahead on two threads (see
+    /// Chunks of at least this many bytes (or the rest of the chunk the header was read from,
+    /// when that is as large) have their plain lines read ahead on two threads (see
     /// ``consumePrepared(_:emit:)``); the differential tests lower it to split small inputs too.
     public var parallelMinBytes = 256 * 1024
 
@@ -60,7 +61,8 @@ public struct SacctStreamParser {
     /// Plain lines are transcoded straight into the recorder's bytes; every other record is
     /// parsed as by `consume` and then prepared, so the bytes are the same either way.
     ///
-    /// A large chunk (``parallelMinBytes``) without a line memory is read in two steps: its whole
+    /// A large chunk (``parallelMinBytes``; after the header, the rest of its chunk) without a line
+    /// memory is read in two steps: its whole
     /// lines are split in two halves that two threads transcode ahead — what the fast path makes of
     /// each line depends on the line and the header only — and then every line is taken in order
     /// here, exactly as one by one: the read-ahead result is used where the fast path would be
@@ -93,8 +95,8 @@ public struct SacctStreamParser {
                 if try !handleFast(bytes, transcodes: transcodes, prepared: prepared, emit: emit) {
                     let hadHeader = parserBox != nil
                     try handle(line: String(decoding: bytes, as: UTF8.self), emit: emit)
-                    // The header was this chunk's first line: the rest of a large first chunk is
-                    // read ahead too, instead of one by one.
+                    // The header was read from this chunk: the rest of a large chunk is read
+                    // ahead too, instead of one by one.
                     if !hadHeader, let box = parserBox, transcodes, usesFastPath, lineMemory == nil, n - (nl + 1) >= parallelMinBytes {
                         try consumeReadingAhead(UnsafeRawBufferPointer(rebasing: chunk[(nl + 1)...]), parser: box.parser,
                                                 prepared: prepared, emit: emit)
