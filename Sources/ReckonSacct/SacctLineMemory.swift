@@ -38,9 +38,6 @@ public struct SacctLineMemory: Sendable {
 
     /// Lines remembered.
     public var count: Int { known.count }
-    /// Whether the memory holds nothing: no line is recalled and no run forgotten, so lines may
-    /// be read ahead (a daemon's first tick after a restart).
-    public var isEmpty: Bool { known.isEmpty && latest.isEmpty }
 
     /// The digest of one line (without its newline), or of a run-index key.
     @inline(__always)

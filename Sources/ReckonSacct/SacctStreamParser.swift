@@ -61,8 +61,8 @@ public struct SacctStreamParser {
     /// Plain lines are transcoded straight into the recorder's bytes; every other record is
     /// parsed as by `consume` and then prepared, so the bytes are the same either way.
     ///
-    /// A large chunk (``parallelMinBytes``; after the header, the rest of its chunk) is read in two
-    /// steps when there is no line memory or an empty one (nothing to recall in order): its whole
+    /// A large chunk (``parallelMinBytes``; after the header, the rest of its chunk) without a line
+    /// memory is read in two steps: its whole
     /// lines are split in two halves that two threads transcode ahead — what the fast path makes of
     /// each line depends on the line and the header only — and then every line is taken in order
     /// here, exactly as one by one: the read-ahead result is used where the fast path would be
@@ -78,7 +78,7 @@ public struct SacctStreamParser {
 
     private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
                                        emit: (JobRun) throws -> Void) throws {
-        if transcodes, usesFastPath, lineMemory?.isEmpty ?? true, let box = parserBox, chunk.count >= parallelMinBytes {
+        if transcodes, usesFastPath, lineMemory == nil, let box = parserBox, chunk.count >= parallelMinBytes {
             try consumeReadingAhead(chunk, parser: box.parser, prepared: prepared, emit: emit)
             return
         }
@@ -97,7 +97,7 @@ public struct SacctStreamParser {
                     try handle(line: String(decoding: bytes, as: UTF8.self), emit: emit)
                     // The header was read from this chunk: the rest of a large chunk is read
                     // ahead too, instead of one by one.
-                    if !hadHeader, let box = parserBox, transcodes, usesFastPath, lineMemory?.isEmpty ?? true, n - (nl + 1) >= parallelMinBytes {
+                    if !hadHeader, let box = parserBox, transcodes, usesFastPath, lineMemory == nil, n - (nl + 1) >= parallelMinBytes {
                         try consumeReadingAhead(UnsafeRawBufferPointer(rebasing: chunk[(nl + 1)...]), parser: box.parser,
                                                 prepared: prepared, emit: emit)
                         return
@@ -140,10 +140,6 @@ public struct SacctStreamParser {
         let middle = start + (end - start) / 2
         let split = memchr(base + middle, 10, end - middle).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? end
         let readers = lookahead
-        // With an empty line memory nothing is recalled or forgotten; each transcoded run only
-        // carries its line's digest for the memory to learn, which the readers compute.
-        readers.0.digestsLines = lineMemory != nil
-        readers.1.digestsLines = lineMemory != nil
         readers.0.region = UnsafeRawBufferPointer(rebasing: chunk[start..<split])
         readers.1.region = UnsafeRawBufferPointer(rebasing: chunk[split..<end])
         defer { readers.0.region = UnsafeRawBufferPointer(start: nil, count: 0); readers.1.region = readers.0.region }
@@ -325,9 +321,6 @@ final class LookaheadReader: @unchecked Sendable {
     /// The lines to read: whole lines, each ending in a newline, of the chunk being consumed.
     var region = UnsafeRawBufferPointer(start: nil, count: 0)
     var lines: [ReadAhead] = []
-    /// Whether a transcoded run carries its line's digest (``JobRunRecorder/PreparedRun/lineDigest``),
-    /// as the parser's line memory would give it.
-    var digestsLines = false
 
     /// Reads every line of ``region`` as the fast path of ``SacctStreamParser`` would, without
     /// deciding anything the general path decides.
@@ -342,9 +335,7 @@ final class LookaheadReader: @unchecked Sendable {
             s = nl + 1
             if let outcome = fast.prepared(line, parser: parser) {
                 switch outcome {
-                case .run(var run):
-                    if digestsLines { run.lineDigest = SacctLineMemory.digest(line) }
-                    lines.append(.run(run))
+                case .run(let run): lines.append(.run(run))
                 case .step: lines.append(.step)
                 }
                 continue

@@ -24,13 +24,6 @@ import Testing
         let apart = try run(data, zone: zone, chunk: chunk, mode: .readAhead, headerApart: true)
         #expect(apart == general, "read ahead, header apart, vs general, zone \(zone) chunk \(chunk)")
         #expect(apart.prepared == general.prepared)
-        // With an empty line memory (a daemon's first tick after a restart) lines are read ahead
-        // too, and each transcoded run must carry the digest its line gets one by one.
-        let remembering = try run(data, zone: zone, chunk: chunk, mode: .transcoded, emptyMemory: true)
-        let rememberingAhead = try run(data, zone: zone, chunk: chunk, mode: .readAhead, emptyMemory: true)
-        #expect(remembering.prepared == general.prepared)
-        #expect(rememberingAhead == remembering, "read ahead with an empty line memory, zone \(zone) chunk \(chunk)")
-        #expect(rememberingAhead.lineDigests == remembering.lineDigests)
         return (try run(data, zone: zone, chunk: chunk, mode: .fast), general)
     }
 
@@ -46,16 +39,12 @@ import Testing
         var error: String?
         /// Each run as the recorder's bytes: event, key and cluster.
         var prepared: [[UInt8]] = []
-        /// Each prepared run's line digest (nil without a line memory, or for a run not
-        /// transcoded from one plain line).
-        var lineDigests: [Int?] = []
     }
 
     static func flat(_ p: JobRunRecorder.PreparedRun) -> [UInt8] { p.firstVersion + [0xff] + p.key + [0xff] + Array(p.cluster.utf8) }
 
-    static func run(_ data: Data, zone: String, chunk: Int, mode: Mode, headerApart: Bool = false, emptyMemory: Bool = false) throws -> Outcome {
+    static func run(_ data: Data, zone: String, chunk: Int, mode: Mode, headerApart: Bool = false) throws -> Outcome {
         var p = SacctStreamParser(timeZone: TimeZone(identifier: zone)!, defaultCluster: "dflt")
-        if emptyMemory { p.lineMemory = SacctLineMemory() }
         p.usesFastPath = mode != .general
         p.parallelMinBytes = mode == .readAhead ? 0 : Int.max
         var o = Outcome()
@@ -67,16 +56,14 @@ import Testing
                 let n = firstChunk > 0 ? firstChunk : min(chunk, bytes.count - i)
                 firstChunk = 0
                 if mode == .transcoded || mode == .readAhead {
-                    try bytes[i..<i + n].withUnsafeBytes {
-                        try p.consumePrepared($0) { o.prepared.append(flat($0)); o.lineDigests.append($0.lineDigest); o.runs.append(try decoded($0)) }
-                    }
+                    try bytes[i..<i + n].withUnsafeBytes { try p.consumePrepared($0) { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) } }
                 } else {
                     try bytes[i..<i + n].withUnsafeBytes { try p.consume($0) { o.runs.append($0) } }
                 }
                 i += n
             }
             if mode == .transcoded || mode == .readAhead {
-                try p.finishPrepared { o.prepared.append(flat($0)); o.lineDigests.append($0.lineDigest); o.runs.append(try decoded($0)) }
+                try p.finishPrepared { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) }
             } else {
                 try p.finish { o.runs.append($0) }
             }
@@ -85,10 +72,7 @@ import Testing
         }
         o.records = p.records; o.steps = p.steps; o.malformedCount = p.malformedCount
         o.malformed = p.malformed; o.clusters = p.clusters
-        if mode != .transcoded && mode != .readAhead {
-            o.prepared = o.runs.map { flat(JobRunRecorder.PreparedRun($0)) }
-            o.lineDigests = o.runs.map { _ in nil }   // no line memory on these paths
-        }
+        if mode != .transcoded && mode != .readAhead { o.prepared = o.runs.map { flat(JobRunRecorder.PreparedRun($0)) } }
         return o
     }
 
