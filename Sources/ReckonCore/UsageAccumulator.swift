@@ -231,7 +231,7 @@ public struct UsageAccumulator: Sendable {
         // time and space linear in the cells plus the owners, months and TRES in use.
         var order = [Int32]()
         order.reserveCapacity(live)
-        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 { order.append(Int32(truncatingIfNeeded: c)) }
+        for c in cellKeys.indices where cellAmounts[c] != 0 { order.append(Int32(truncatingIfNeeded: c)) }
         var sorted = [Int32](repeating: 0, count: live)
         func countingSort(buckets: Int, _ digit: (UInt64) -> Int) {
             var starts = [Int](repeating: 0, count: buckets + 1)

@@ -32,7 +32,7 @@ public enum FaultPoint: String, CaseIterable, Sendable {
         let n = Self.hits
         Self.lock.unlock()
         if n > armed.skip {
-            FileHandle.standardError.write(Data("reckon: fault point \(rawValue) (hit \(n)): SIGKILL\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("reckon: fault point \(rawValue) (hit \(n)): SIGKILL\n".utf8))
             kill(getpid(), SIGKILL)
         }
     }

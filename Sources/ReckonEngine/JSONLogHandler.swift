@@ -29,7 +29,7 @@ public struct JSONLogHandler: LogHandler {
         for (k, v) in merged.sorted(by: { $0.key < $1.key }) where !["timestamp", "level", "label", "message"].contains(k) {
             pairs.append((k, JSONText.string("\(v)")))
         }
-        FileHandle.standardError.write(Data((JSONText.object(pairs) + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((JSONText.object(pairs) + "\n").utf8))
     }
 
     static func timestamp() -> String {

@@ -29,5 +29,5 @@ public func runWaldurSimulatorCommand(
 /// Writes a line to standard output through file descriptor 1 directly: nothing is buffered,
 /// so a script reading the simulator's output sees the line at once.
 public func writeLineToStandardOutput(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
 }

@@ -19,7 +19,7 @@ import ReckonLMDB
 /// and ReplayCheck. The projection settings are reckon's defaults (UTC months, AllocTRES).
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("""
+    try? FileHandle.standardError.write(contentsOf: Data("""
     usage: reckon-bench gen --rows N [--seed S] [--accounts A] [--users U] [--out FILE] [--peer-out FILE]
            reckon-bench ingest --from FILE --state-dir DIR [--batch N]
            reckon-bench replay --state-dir DIR
@@ -29,7 +29,7 @@ func usage() -> Never {
 }
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("reckon-bench: \(message)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("reckon-bench: \(message)\n".utf8))
     exit(1)
 }
 

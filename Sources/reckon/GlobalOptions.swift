@@ -86,7 +86,7 @@ struct CLIError: Error, CustomStringConvertible {
 /// Standard error output.
 enum StandardError {
     static func write(_ s: String) {
-        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
     }
 }
 

@@ -14,22 +14,22 @@ final class TerminalProgress: @unchecked Sendable {
         guard isTerminal else { return }
         lock.lock(); defer { lock.unlock() }
         line = text
-        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(("\r\u{1B}[2K" + text).utf8))
     }
 
     func finish() {
         guard isTerminal else { return }
         lock.lock(); defer { lock.unlock() }
-        if line != nil { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if line != nil { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[2K".utf8)) }
         line = nil
     }
 
     /// Writes a whole log line around the bar.
     func writeLogLine(_ s: String) {
         lock.lock(); defer { lock.unlock() }
-        if isTerminal, line != nil { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-        FileHandle.standardError.write(Data((s + "\n").utf8))
-        if isTerminal, let l = line { FileHandle.standardError.write(Data(l.utf8)) }
+        if isTerminal, line != nil { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[2K".utf8)) }
+        try? FileHandle.standardError.write(contentsOf: Data((s + "\n").utf8))
+        if isTerminal, let l = line { try? FileHandle.standardError.write(contentsOf: Data(l.utf8)) }
     }
 
     static func bar(done: Int, total: Int, width: Int = 24) -> String {

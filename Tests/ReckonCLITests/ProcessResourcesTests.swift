@@ -21,6 +21,26 @@ import Testing
         #expect(user > 0 && system >= 0 && children >= 0 && rss > 0)
         #expect(abs(total - (user + system)) < 0.000_002)
     }
+
+    /// A log that cannot be written (standard error on a full disk, or closed) must not stop the
+    /// work: `reckon sync` still records, submits and exits 0, in either log format. (Foundation's
+    /// non-throwing `FileHandle.write(_:)` traps on such an error; reckon uses the throwing one.)
+    @Test(arguments: ["text", "json"])
+    func aFullOrClosedStandardErrorDoesNotStopSync(format: String) async throws {
+        for redirect in ["2>/dev/full", "2>&-"] {
+            let h = try CLIHarness()
+            try await h.startSimulator()
+            try h.writeConfig()
+            let s = try Spawned("/bin/sh", ["-c", "exec \"$0\" \"$@\" " + redirect, CLIHarness.reckonPath, "sync", "-c", h.configPath,
+                                            "--now", CLIHarness.now, "--log-format", format, "--log-level", "debug"], env: h.environment)
+            let r = await s.finished(safetyTimeout: 300)
+            #expect(r.status == 0, "stderr \(redirect), \(format): \(r.all)")
+            let desired = try await h.desiredTotals()
+            #expect(!desired.isEmpty)
+            #expect(try await h.storedTotals() == desired, "stderr \(redirect), \(format)")
+            await h.stopSimulator()
+        }
+    }
 }
 
 /// `reckon daemon --ticks N` runs N ticks and exits 0; each tick logs its own CPU (`tick
