@@ -76,19 +76,20 @@ import WaldurSimulator
             .init(resourceUUID: W.resourceA, type: "cpu", billingPeriod: "2026-08-01", usage: "1", date: "2026-08-10T00:00:00Z"),
             .init(resourceUUID: W.resourceA, type: "mem", billingPeriod: "2026-08-01", usage: "2", date: "2026-08-11T00:00:00Z"),
         ]
-        // Every list page is answered 3 s after it arrives. Page 1 arrives at T and is counted
-        // then; the write lands at T + 4.5 s, after page 1 was answered (T + 3 s) and before page 2
-        // is (about T + 6 s): ±1.5 s of margin, enough on a loaded machine.
+        // Every list page is answered 3 s after it arrives: the simulator counts the request when
+        // it arrives, waits, then reads the list. The client asks for page 2 only once page 1 is
+        // answered, so the write goes in as soon as page 2 has arrived: after page 1 was read and
+        // 3 s before page 2 is. (An earlier version slept a fixed 4.5 s after page 1 arrived; on a
+        // loaded CI machine its ±1.5 s of margin was not enough.)
         let faults = SimulatorFaults(latencyMilliseconds: 3_000, paths: ["/api/marketplace-component-usages/"])
         try await withClient(seed: seed, pageSize: 1, faults: faults) { h in
             let august = W.period(2026, 8)
             async let listed = h.client.componentUsages(.resource(W.uuid(W.resourceA)), billingPeriod: august)
             var waited = 0
-            while await h.simulator.requestCounts()["GET /api/marketplace-component-usages/"] == nil, waited < 10_000 {
+            while (await h.simulator.requestCounts()["GET /api/marketplace-component-usages/"] ?? 0) < 2, waited < 60_000 {
                 try await Task.sleep(for: .milliseconds(5))
                 waited += 5
             }
-            try await Task.sleep(for: .milliseconds(4_500))
             try await h.client.setUsage(resourceUUID: W.uuid(W.resourceA), usages: [WaldurUsageItem(type: "storage", amount: W.amount("3"))])
             let usages = try await listed
             #expect(usages.map(\.type).sorted() == ["cpu", "mem", "storage"])
