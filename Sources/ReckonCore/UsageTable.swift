@@ -91,9 +91,10 @@ public enum UsageTable {
 
     /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed). A new
     /// cell costs one B-tree descent (``EventStoreWriter/insertIfAbsent(_:in:key:)``; none in the
-    /// LMDB store when it sorts after the table's last), a present one two; into an empty table (a first import) the cells go in key order, each appended
-    /// without a descent (``EventStoreWriter/putAfterLast(_:in:key:)``) — unless a name holds a
-    /// zero byte, whose keys do not sort as their parts do.
+    /// LMDB store when it sorts after the table's last), a present one two; into an empty table
+    /// (a first import) the cells go in key order, each appended without a descent
+    /// (``EventStoreWriter/putAfterLast(_:in:key:)``) — unless a name holds a zero byte, whose
+    /// keys do not sort as their parts do.
     public static func add(_ delta: UsageAccumulator, in writer: any EventStoreWriter) throws {
         var empty = !delta.hasNameWithZeroByte
         if empty { try writer.forEachEntry(in: .usage, prefix: []) { _, _ in empty = false; return false } }

@@ -7,10 +7,7 @@ import ReckonCore
 enum LMDBValue {
     /// Calls `body` with an `MDB_val` over `bytes`.
     static func with<R>(_ bytes: [UInt8], _ body: (inout MDB_val) -> R) -> R {
-        bytes.withUnsafeBytes { buffer in
-            var value = MDB_val(mv_size: buffer.count, mv_data: UnsafeMutableRawPointer(mutating: buffer.baseAddress))
-            return body(&value)
-        }
+        bytes.withUnsafeBytes { with($0, body) }
     }
 
     /// Calls `body` with an `MDB_val` over bytes lent for the call.
