@@ -8,11 +8,29 @@ public enum UsageReportText {
     }
 
     /// The table of every row of `reports`, in order, without a final newline.
+    ///
+    /// Names are nearly always ASCII, where a cell's width is its byte count, known without a
+    /// look at the bytes. The table is first made on that presumption; if the result holds a
+    /// byte outside ASCII (some name does, so the presumption may have been wrong), it is made
+    /// again measuring every cell in characters.
     public static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping) -> [UInt8] {
+        let fast = table(reports, grouping: grouping, width: { $0.utf8.count })
+        let ascii = fast.withUnsafeBytes { raw -> Bool in
+            var all: UInt64 = 0
+            var i = 0
+            while i + 8 <= raw.count { all |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
+            while i < raw.count { all |= UInt64(raw[i]); i += 1 }
+            return all & 0x8080_8080_8080_8080 == 0
+        }
+        return ascii ? fast : table(reports, grouping: grouping, width: PlainTable.width)
+    }
+
+    /// The table with each text cell `width` columns wide.
+    static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping, width: (String) -> Int) -> [UInt8] {
         let byUser = grouping == .user
         let heads = headers(grouping)
         let columns = heads.count
-        var widths = heads.map(PlainTable.width)
+        var widths = heads.map(width)
         // The amounts' text, one after another (ASCII: a byte is a column).
         var amounts: [UInt8] = []
         var amountEnds: [Int] = []
@@ -24,10 +42,10 @@ public enum UsageReportText {
                 row.amount.appendText(to: &amounts)
                 amountEnds.append(amounts.count)
                 var i = 0
-                widths[i] = max(widths[i], PlainTable.width(row.resource)); i += 1
-                if byUser { widths[i] = max(widths[i], PlainTable.width(row.user ?? "")); i += 1 }
-                widths[i] = max(widths[i], PlainTable.width(row.component)); i += 1
-                widths[i] = max(widths[i], PlainTable.width(row.period)); i += 1
+                widths[i] = max(widths[i], width(row.resource)); i += 1
+                if byUser { widths[i] = max(widths[i], width(row.user ?? "")); i += 1 }
+                widths[i] = max(widths[i], width(row.component)); i += 1
+                widths[i] = max(widths[i], width(row.period)); i += 1
                 widths[i] = max(widths[i], amounts.count - before)
                 count += 1
             }
@@ -38,7 +56,7 @@ public enum UsageReportText {
         func left(_ s: String, _ column: Int) {
             if column > 0 { out.append(32); out.append(32) }
             out.append(contentsOf: s.utf8)
-            out.append(contentsOf: repeatElement(32, count: max(0, widths[column] - PlainTable.width(s))))
+            out.append(contentsOf: repeatElement(32, count: max(0, widths[column] - width(s))))
         }
         /// The right-aligned last cell (ASCII), then the line's trailing spaces trimmed, as PlainTable does.
         func right(_ s: ArraySlice<UInt8>, lineStart: Int) {

@@ -27,7 +27,8 @@ import Testing
 
     /// `reckon usage` renders its rows without `PlainTable` (``UsageReportText``); the text must be
     /// what `PlainTable` makes of the same rows, for both groupings, several reports, names that
-    /// are wider in bytes than in characters, an empty user and a header wider than every cell.
+    /// are wider in bytes than in characters, names all ASCII, an empty user and a header wider
+    /// than every cell.
     @Test func theUsageTableIsThePlainTableOfItsRows() {
         func row(_ resource: String, _ user: String?, _ component: String, _ period: String, _ hundredths: Int) -> UsageReport.Row {
             .init(resource: resource, user: user, component: component, period: period, native: Int128(hundredths),
@@ -40,13 +41,24 @@ import Testing
             UsageReport(rows: [row("ø", "u", "cpu", "2026-12", -5), row("b", "a_very_long_user_name", "cpu", "2026-12", 99_999_999)],
                         period: "2026-12", observedUntil: [:]),
         ]
-        for grouping in UsageReport.Grouping.allCases {
-            var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
-            for r in reports.flatMap(\.rows) {
-                t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
-                                        : [r.resource, r.component, r.period, r.amount.description])
+        // All-ASCII reports take the table's byte-count path; the ones above, with `jüri` and `ø`, its
+        // character-count path (the first has a non-ASCII name only in the user column, which the
+        // grouping by resource does not print).
+        let ascii = [
+            UsageReport(rows: [row("hpc_a", "ann", "cpu", "2026-10", 150), row("hpc_a", "ann", "mem", "2026-10", 1_234_500),
+                               row("hpc_long_resource", nil, "gres/gpu", "2026-10", 0)], period: "2026-10", observedUntil: [:]),
+            UsageReport(rows: [row("b", "a_very_long_user_name", "cpu", "2026-12", 99_999_999), row("c", "", "cpu", "2026-12", -5)],
+                        period: "2026-12", observedUntil: [:]),
+        ]
+        for (name, set) in [("mixed", reports), ("ascii", ascii), ("jüri by resource", [reports[0]])] {
+            for grouping in UsageReport.Grouping.allCases {
+                var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
+                for r in set.flatMap(\.rows) {
+                    t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
+                                            : [r.resource, r.component, r.period, r.amount.description])
+                }
+                #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self) == t.render(), "\(name) \(grouping)")
             }
-            #expect(String(decoding: UsageReportText.table(reports, grouping: grouping), as: UTF8.self) == t.render(), "\(grouping)")
         }
         // And a table of headers only.
         #expect(String(decoding: UsageReportText.table([], grouping: .resource), as: UTF8.self)
