@@ -93,7 +93,13 @@ public final class OfferingReconciler: @unchecked Sendable {
         }
         var desired: [BillingMonth: DesiredUsage] = [:]
         let query = UsageQuery(ledger: ledger)
-        for m in months {
+        let unobserved = try unobservedMonths(months)
+        for m in unobserved {
+            let note = "\(m): sacct has not been observed since the month began, so its usage is unknown; it is not reconciled (it would send zeros)"
+            logger.warning("\(note)", metadata: ["offering": "\(offeringKey)"])
+            report.notes.append(note)
+        }
+        for m in months where !unobserved.contains(m) {
             var d = DesiredUsage.compute(directory: state.directories[offeringKey] ?? OfferingDirectory(), month: m,
                                          native: try query.nativeUsage(month: m).usage, components: components)
             if let only = options.resources { d.values = d.values.filter { only.contains($0.key.resource) } }
@@ -124,6 +130,20 @@ public final class OfferingReconciler: @unchecked Sendable {
     }
 
     // MARK: steps
+
+    /// The months of `months` that no sacct observation in the log covers: the cluster's latest
+    /// (or, without a cluster name or a mark for it, any cluster's latest) is from before the
+    /// month began. Their desired usage would be zero only for want of data — a fresh state
+    /// directory whose first poll failed would otherwise zero every value Waldur holds.
+    func unobservedMonths(_ months: [BillingMonth]) throws -> Set<BillingMonth> {
+        let marks = try ledger.store.read { try observationMarks($0) }
+        let cluster = offering.clusterName
+        let seen = (cluster.isEmpty ? nil : marks[cluster]) ?? marks.values.max()
+        return Set(months.filter { m in
+            guard let seen, let start = calendar.window(of: m)?.start else { return true }
+            return seen < start
+        })
+    }
 
     /// Settles every intent of this offering that has no confirmation yet (a crash, or an
     /// ambiguous answer) by reading the values back.

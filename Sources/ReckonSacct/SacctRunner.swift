@@ -27,7 +27,8 @@ public enum SacctRunError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Runs sacct as a child process (argument vector, no shell) and streams its standard output
 /// to a consumer in chunks while it runs; stderr is collected (bounded) for messages. A
-/// timeout kills the child (SIGTERM, then SIGKILL after 5 s).
+/// timeout stops the child's whole process group — a wrapper script and what it started —
+/// with SIGTERM, then SIGKILL 2 s later.
 public struct SacctRunner: Sendable {
     public var timeoutSeconds: Int
 
@@ -69,12 +70,12 @@ public struct SacctRunner: Sendable {
         let timedOut = TimeoutFlag()
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
         timer.schedule(deadline: .now() + .seconds(timeoutSeconds))
-        timer.setEventHandler { [process] in
+        // Foundation starts the child as the leader of a process group of its own, so a signal
+        // to the group also reaches what a wrapper script started (its `sleep`, the real sacct).
+        let group = -process.processIdentifier
+        timer.setEventHandler {
             timedOut.set()
-            process.terminate()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
+            kill(group, SIGTERM)
         }
         timer.resume()
         defer { timer.cancel() }
@@ -87,10 +88,16 @@ public struct SacctRunner: Sendable {
         // Poll with a short timeout rather than block in read(): a child's own children (a
         // wrapper script's `sleep`) can keep the pipe open after the child is killed.
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var killAt: Date?
         while true {
             if timedOut.isSet {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                break
+                // SIGTERM went to the group; what has not ended 2 s later is killed.
+                let at = killAt ?? Date().addingTimeInterval(2)
+                killAt = at
+                if Date() >= at {
+                    kill(group, SIGKILL)
+                    break
+                }
             }
             let ready = poll(&pfd, 1, 200)
             if ready < 0 { if errno == EINTR { continue }; break }
@@ -101,13 +108,14 @@ public struct SacctRunner: Sendable {
             if consumerError == nil {
                 do { try consume(UnsafeRawBufferPointer(rebasing: buf[0..<n])) } catch {
                     consumerError = error
-                    process.terminate()
+                    kill(group, SIGTERM)
                 }
             }
         }
         if timedOut.isSet {
-            // The child was killed; Foundation may still count it as running while its own
-            // children hold the pipes open, so wait a bounded time rather than forever.
+            // The group was killed; wait a bounded time for Foundation to see the child end
+            // (a grandchild that left the group may still hold the pipes), not forever.
+            kill(group, SIGKILL)
             let deadline = Date().addingTimeInterval(5)
             while process.isRunning && Date() < deadline { usleep(20_000) }
         } else {

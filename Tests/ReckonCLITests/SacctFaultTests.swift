@@ -16,6 +16,9 @@ import Testing
         /// Whether the new job version in the dump is recorded despite the fault.
         let recordsNewWork: Bool
         var binDir: String? = nil
+        /// A `sleep` duration the script starts and that must not outlive the tick (the
+        /// timeout stops the stand-in's whole process group, not just the script).
+        var orphan: String? = nil
         var testDescription: String { name }
     }
 
@@ -38,12 +41,25 @@ import Testing
         Fault(name: "hangs", script: #"exec sleep 600"#,
               fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false),
         // A wrapper script: its child keeps the output pipe open after the wrapper is killed.
-        Fault(name: "hangs inside a wrapper", script: #"sleep 600; exit 0"#,
-              fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false),
+        Fault(name: "hangs inside a wrapper", script: #"sleep 601; exit 0"#,
+              fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false,
+              orphan: "601"),
+        Fault(name: "hangs inside a wrapper, in the background", script: #"sleep 602 & wait; exit 0"#,
+              fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false,
+              orphan: "602"),
         Fault(name: "is missing", script: "", fails: true,
               message: "reckon: error: sacct poll failed: sacct not found at /nonexistent/slurm/bin/sacct: set backend_settings.slurm_bin_path to the directory holding sacct",
               recordsNewWork: false, binDir: "/nonexistent/slurm/bin"),
     ]
+
+    /// Whether a process whose command line is exactly `command` runs (read from /proc).
+    static func running(_ command: String) -> Bool {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
+        return pids.contains { pid in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: raw, as: UTF8.self).split(separator: "\0").joined(separator: " ") == command
+        }
+    }
 
     @Test(arguments: faults)
     func aSacctFaultIsReportedKeepsTheLogAndTheNextTickRecovers(fault: Fault) async throws {
@@ -72,6 +88,11 @@ import Testing
         #expect(faulty.status == (fault.fails ? 1 : 0), "\(faulty.all)")
         #expect(faulty.stderr.contains(fault.message), "expected \(fault.message)\ngot: \(faulty.stderr)")
         #expect(!faulty.signalled)
+        if let orphan = fault.orphan {
+            // bash defers a SIGTERM while a foreground child runs: signalling only the script
+            // left the tick waiting out its 5 s grace and the `sleep` running.
+            #expect(!Self.running("sleep \(orphan)"), "the stand-in's sleep \(orphan) outlived the tick")
+        }
         // Nothing recorded was lost; the log still replays; the tick still reconciled.
         let during = try await h.events()
         #expect(Array(during.prefix(before.count)).map { "\($0["seq"]!)\($0["kind"]!)" } == before.map { "\($0["seq"]!)\($0["kind"]!)" })

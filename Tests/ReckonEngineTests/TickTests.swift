@@ -3,6 +3,7 @@ import Logging
 import ReckonConfig
 import ReckonCore
 import ReckonEngine
+import ReckonLMDB
 import ReckonWaldur
 import Testing
 
@@ -74,6 +75,60 @@ import Testing
                                             clients: [o.offeringUUID: client]).run()
         #expect(recovered.ok)
         #expect(recovered.ingest?.newVersions == 14)
+        try await client.shutdown()
+    }
+
+    /// A new state directory (a site switching over from the site-agent) whose first poll fails
+    /// knows nothing of the open months: their desired usage is not zero but unknown, so the tick
+    /// sends nothing and Waldur keeps what it holds. Once a poll succeeds, they are reconciled.
+    @Test func aFreshLogWhoseFirstPollFailsDoesNotZeroWaldur() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        var o = try standIn(h, printing: Fixtures.path("fixtures/slurm/dump-epoch.psv"))
+        var cfg = h.config
+        cfg.offerings = [o]
+        let client = try h.client()
+        // What Waldur holds before the switch: the usage of the dump, written by a first log.
+        let filled = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                         clients: [o.offeringUUID: client]).run()
+        #expect(filled.ok && filled.reports.first?.writes ?? 0 > 0)
+        var before: [UsageTarget: ReckonCore.WaldurAmount] = [:]
+        for m in SimulatorHarness.months { before.merge(try await h.stored(m, client: client)) { a, _ in a } }
+        #expect(before.values.contains { $0 != .zero })
+        let posts = await h.posts()
+
+        let bad = h.directory + "-bad"
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        let good = o.slurmBinPath
+        o.slurmBinPath = bad
+        cfg.offerings = [o]
+        let dir = h.directory + "-fresh"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fresh = try Ledger(store: try LMDBEventStore(directory: dir), settings: h.ledger.settings)
+        let failing = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                          clients: [o.offeringUUID: client]).run()
+        #expect(!failing.ok)
+        #expect(failing.reports.first?.writes == 0)
+        #expect(failing.reports.first?.notes.filter { $0.contains("sacct has not been observed since the month began") }.count == 2)
+        #expect(await h.posts() == posts)
+        var after: [UsageTarget: ReckonCore.WaldurAmount] = [:]
+        for m in SimulatorHarness.months { after.merge(try await h.stored(m, client: client)) { a, _ in a } }
+        #expect(after == before)
+        // `plan` (a dry run) on that log proposes nothing either.
+        let planned = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                          clients: [o.offeringUUID: client]).run(dryRun: true)
+        #expect(planned.reports.first.map { $0.plan.totalWrites.isEmpty && $0.plan.userWrites.isEmpty } == true)
+
+        // The next poll succeeds: the months are known, and agree with what Waldur holds.
+        o.slurmBinPath = good
+        cfg.offerings = [o]
+        let recovered = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                            clients: [o.offeringUUID: client]).run()
+        #expect(recovered.ok)
+        #expect(recovered.reports.first?.notes.contains { $0.contains("sacct has not been observed") } == false)
+        #expect(recovered.reports.first?.writes == 0)
         try await client.shutdown()
     }
 }
