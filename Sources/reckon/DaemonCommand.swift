@@ -62,7 +62,7 @@ struct DaemonCommand: AsyncParsableCommand {
             service: ReconcileService(setup: setup, intervalSeconds: interval, heartbeatPath: heartbeat, health: health, ticks: ticks),
             successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "reconcile")]
         if let address = setup.config.reckon.metricsAddress {
-            services.append(.init(service: try MetricsServer(address: address, registry: registry, health: health, logger: setup.logger),
+            services.append(.init(service: try MetricsServer(address: address, registry: registry, health: health, clock: setup.clock, logger: setup.logger),
                                   serviceName: "metrics"))
         }
         setup.logger.info("reckon daemon starting", metadata: ["interval_minutes": "\(interval / 60)", "state_dir": "\(setup.stateDirectory)",
