@@ -10,14 +10,35 @@ public enum ConfigLoader {
     static let secretKeys: Set<String> = ["waldur_api_token", "oidc_client_secret", "token", "password", "sentry_dsn"]
 
     public static func load(path: String) throws(ConfigError) -> ReckonConfiguration {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ConfigError(path: "", message: "cannot read config file \(path): \((error as NSError).localizedDescription)")
-        }
+        let data = try read(path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(path: "", message: "config file \(path) is not UTF-8 text")
         }
         return try parse(yaml: text)
+    }
+
+    /// The file's bytes; an error says why not in the system's words (`No such file or
+    /// directory`, `Permission denied`, `Is a directory`).
+    static func read(_ path: String) throws(ConfigError) -> Data {
+        func failure(_ code: Int32) -> ConfigError {
+            ConfigError(path: "", message: "cannot read config file \(path): \(String(cString: strerror(code)))")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errno) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { throw failure(EISDIR) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure(errno)
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[0..<n])
+        }
     }
 
     public static func parse(yaml: String) throws(ConfigError) -> ReckonConfiguration {
@@ -53,6 +74,7 @@ public enum ConfigLoader {
         }
         var settings = ReckonSettings()
         if let n = top["reckon"] { settings = try reckonSection(n) }
+        for i in offerings.indices { offerings[i].allowInsecureHTTP = settings.allowInsecureHTTP }
         return ReckonConfiguration(timeZoneIdentifier: tzName, calendar: calendar, reportingPeriods: periods,
                                    offerings: offerings, reckon: settings)
     }
@@ -175,6 +197,8 @@ public enum ConfigLoader {
                 s.metricsAddress = a
             case "heartbeat_file":
                 s.heartbeatFile = try string(v, path: p)
+            case "allow_insecure_http":
+                s.allowInsecureHTTP = try boolean(v, path: p)
             default:
                 let known = ReckonSettings.knownKeys.sorted().joined(separator: ", ")
                 throw ConfigError(path: p, message: "unknown key (reckon: knows \(known))", line: line(k))

@@ -57,6 +57,9 @@ public struct OfferingConfiguration: Sendable {
     public var clusterName: String
     /// In file order.
     public var components: [Component]
+    /// `reckon.allow_insecure_http`: plain `http` to a host that is not loopback is allowed (the
+    /// token then crosses the network unencrypted). A site-wide choice, copied to every offering.
+    public var allowInsecureHTTP = false
 
     public init(index: Int = 0, name: String, apiURL: String, token: SecretToken, offeringUUID: String, verifySSL: Bool = true,
                 backendType: String = "slurm", slurmBinPath: String = "/usr/bin", clusterName: String = "",
@@ -115,12 +118,14 @@ public struct ReckonSettings: Sendable, Equatable {
     public var waldurTimeZone: String?
     /// `host:port` for `/metrics` and `/healthz` (loopback by default); nil = off.
     public var metricsAddress: String?
-    /// File touched after every successful tick (default `<state_dir>/heartbeat`).
+    /// File written after every tick, daemon or `reckon sync` (default `<state_dir>/heartbeat`).
     public var heartbeatFile: String?
+    /// Whether `waldur_api_url` may be plain `http` to a host that is not loopback (default no).
+    public var allowInsecureHTTP = false
 
     public init() {}
 
     public static let knownKeys: Set<String> = ["state_dir", "usage_tres", "max_map_size_mb", "sacct_timeout_seconds", "interval_minutes",
                                                 "poll_overlap_minutes", "rescan_minutes", "directory_refresh_minutes", "decreases",
-                                                "waldur_time_zone", "metrics_address", "heartbeat_file"]
+                                                "waldur_time_zone", "metrics_address", "heartbeat_file", "allow_insecure_http"]
 }

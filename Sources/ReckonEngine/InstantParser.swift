@@ -4,10 +4,17 @@ import ReckonSacct
 
 /// Reads the instants operators type on the command line: `2026-11-01T00:00:00+02:00`,
 /// `2026-11-01T00:00:00Z`, `2026-11-01T00:00:00` (read in the given zone) or `2026-11-01`
-/// (local midnight). Anything else is an error that quotes the value.
+/// (local midnight); the seconds may be left out (`2026-11-03T12:00`, `…T12:00Z`,
+/// `…T12:00+02:00`). Anything else is an error that quotes the value.
 public enum InstantParser {
     public static func parse(_ text: String, zone: TimeZone, option: String) throws(InstantParseError) -> EpochSeconds {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        var t = text.trimmingCharacters(in: .whitespaces)
+        // `YYYY-MM-DDTHH:MM` with nothing or a zone after it: the seconds are 00.
+        let u = Array(t.utf8)
+        if u.count >= 16, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"),
+           u.count == 16 || u[16] != UInt8(ascii: ":") {
+            t = String(decoding: u[..<16], as: UTF8.self) + ":00" + String(decoding: u[16...], as: UTF8.self)
+        }
         let conv = LocalTimeConverter(timeZone: zone)
         if t.count == 10, let v = conv.epoch(iso: t + "T00:00:00") { return v }
         if t.count == 19, let v = conv.epoch(iso: t) { return v }
@@ -31,6 +38,6 @@ public struct InstantParseError: Error, CustomStringConvertible {
     public let option: String
     public let value: String
     public var description: String {
-        "\(option): expected a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SS with an optional Z or ±HH:MM offset, got \"\(value)\""
+        "\(option): expected a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with an optional Z or ±HH:MM offset, got \"\(value)\""
     }
 }

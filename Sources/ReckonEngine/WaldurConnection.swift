@@ -15,12 +15,22 @@ public enum WaldurConnection {
         guard let token = WaldurToken(raw) else {
             throw ReconcileError.configuration("offerings[\(offering.index)].waldur_api_token: empty; reckon needs an API token")
         }
+        if offering.allowInsecureHTTP && offering.apiURL.lowercased().hasPrefix("http:") {
+            logger.warning("plain http to Waldur is allowed (reckon.allow_insecure_http: true): the API token crosses the network unencrypted", metadata: ["offering": "\(offering.name)"])
+        }
         if !offering.verifySSL {
             logger.warning("TLS certificate verification is off for this offering (verify_ssl: false)", metadata: ["offering": "\(offering.name)"])
         }
-        let endpoint = try WaldurEndpoint(apiURL: offering.apiURL, token: token, verifySSL: offering.verifySSL,
+        let endpoint: WaldurEndpoint
+        do {
+            endpoint = try WaldurEndpoint(apiURL: offering.apiURL, token: token, verifySSL: offering.verifySSL,
+                                          allowInsecureHTTP: offering.allowInsecureHTTP,
                                           requestTimeout: .seconds(requestTimeoutSeconds), retry: retry,
                                           userAgent: WaldurEndpoint.defaultUserAgent(version: userAgentVersion))
+        } catch {
+            guard case .invalidConfiguration(let why) = error, why.contains("plain http") else { throw error }
+            throw ReconcileError.configuration("offerings[\(offering.index)].waldur_api_url: \"\(offering.apiURL)\" is plain http to a host that is not loopback, so the API token would cross the network unencrypted; use https, or set reckon.allow_insecure_http: true")
+        }
         return WaldurClient(endpoint: endpoint, logger: logger)
     }
 

@@ -12,10 +12,13 @@ actor SimulatorCore {
     private var fixedNow: Date?
     private let statePath: String?
     private let logger: Logger
+    /// The zone's name as given (Foundation on Linux names UTC "GMT").
+    private let timeZoneName: String
 
-    init(catalog: SimCatalog, store: SimUsageStore, timeZone: TimeZone, faults: SimulatorFaults,
+    init(catalog: SimCatalog, store: SimUsageStore, timeZone: TimeZone, timeZoneName: String? = nil, faults: SimulatorFaults,
          statePath: String?, logger: Logger) {
         self.world = SimWorld(catalog: catalog, store: store, timeZone: timeZone, now: Date())
+        self.timeZoneName = timeZoneName ?? timeZone.identifier
         self.injector = FaultInjector(faults: faults)
         self.statePath = statePath
         self.logger = logger
@@ -203,7 +206,7 @@ actor SimulatorCore {
             return .json(200, .object([
                 ("now", .string(SimDateTime.render(now))),
                 ("fixed", .bool(fixedNow != nil)),
-                ("time_zone", .string(world.timeZone.identifier)),
+                ("time_zone", .string(timeZoneName)),
             ]))
         default:
             return .noRoute(request.path)

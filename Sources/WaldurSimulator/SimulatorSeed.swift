@@ -269,6 +269,10 @@ public struct SimulatorSeed: Sendable, Codable, Equatable {
     /// Reads and decodes a seed file.
     public init(contentsOf path: String) throws {
         let text: String
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SimulatorError.invalidSeed("cannot read seed file \(path): it is a directory")
+        }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {

@@ -48,7 +48,7 @@ public final class WaldurSimulator: Sendable {
         if let statePath, let saved = try SimStateFile.load(statePath) {
             store = saved
         }
-        let core = SimulatorCore(catalog: catalog, store: store, timeZone: zone, faults: faults,
+        let core = SimulatorCore(catalog: catalog, store: store, timeZone: zone, timeZoneName: zoneName, faults: faults,
                                  statePath: statePath, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         // Hummingbird's own messages ("Server started ...", and an error per open connection when

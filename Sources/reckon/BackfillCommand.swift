@@ -89,7 +89,7 @@ struct BackfillCommand: AsyncParsableCommand {
             guard let found = cfg.offering(o) else { throw CLIError("--offering-uuid: no offering \(o) in the config") }
             offerings = [found]
         }
-        guard !offerings.isEmpty else { throw CLIError("the configuration has no offerings") }
+        guard !offerings.isEmpty else { throw CLIError("the configuration has no offerings: give -c with a waldur-site-agent config") }
         let staffToken = try token()
         let directory = global.stateDirectory(cfg)
         let lock: StateLock

@@ -11,7 +11,8 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
         The same tick the daemon runs: one sacct poll for all accounts, a read-back of Waldur for \
         the open months, and only the writes whose totals differ, each recorded as intent, outcome \
-        and confirmation. Exit status 0 when everything succeeded.
+        and confirmation. Then the heartbeat file is written, as after a daemon tick. Exit status 0 \
+        when everything succeeded.
 
         Examples:
           reckon sync -c /etc/waldur/waldur-site-agent-config.yaml
@@ -31,7 +32,10 @@ struct SyncCommand: AsyncParsableCommand {
         let release = releaseHeld, poll = !noPoll
         let (result, logger) = try await ReconcileSetup.with(global: global, lock: true) { setup in
             let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases, releaseHeld: release)
-            return (await setup.tick.run(decision: decision, pollSacct: poll), setup.logger)
+            let result = await setup.tick.run(decision: decision, pollSacct: poll)
+            // As the daemon does after each tick, so a `reckon sync` from cron is watched the same way.
+            Heartbeat.touch(setup.config.reckon.heartbeatFile ?? (setup.stateDirectory + "/heartbeat"), at: setup.clock.now())
+            return (result, setup.logger)
         }
         TickSummary.print(result)
         // The whole process so far (start-up, the tick, shutting the HTTP clients down), sacct not included.

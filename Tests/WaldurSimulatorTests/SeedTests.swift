@@ -57,6 +57,18 @@ import WaldurSimulator
         }
     }
 
+    /// Without a zone the server runs in UTC, and says "UTC" (Foundation on Linux names that zone
+    /// "GMT", which `/_sim/clock` reported until a docs audit noticed).
+    @Test func theDefaultZoneIsReportedAsUTC() async throws {
+        let yaml = Self.documentedExample.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("time_zone") }.joined(separator: "\n")
+        #expect(yaml != Self.documentedExample)
+        try await withHarness(seed: try SimulatorSeed(yaml: yaml)) { sim in
+            let clock = try await sim.send("GET", "/_sim/clock")
+            #expect(clock.object["time_zone"] as? String == "UTC")
+        }
+    }
+
     @Test func inconsistentSeedNamesTheField() throws {
         let yaml = """
         users: [{token: t0000000000000000000000000000000000000001, username: u}]
