@@ -21,6 +21,8 @@ public struct IngestService {
         public var observations: [SacctObservation]
         /// sacct's stderr (warnings), if any.
         public var warnings: [String]
+        /// reckon's own remarks on the output's layout (``SacctHeader/warnings``).
+        public var formatWarnings: [String] = []
         public var records: UInt64 { observations.reduce(0) { $0 + $1.records } }
         public var newVersions: UInt64 { observations.reduce(0) { $0 + $1.newVersions } }
         public var unchanged: UInt64 { observations.reduce(0) { $0 + $1.unchanged } }
@@ -282,6 +284,7 @@ public struct IngestService {
             }
             var outcome = Outcome(observations: observations, warnings: warnings)
             outcome.recalled = recalled.values.reduce(0, +)
+            outcome.formatWarnings = parser.header?.warnings ?? []
             return outcome
         }
     }

@@ -130,6 +130,7 @@ public actor ReconcileTick {
         result.pollWindow = window
         result.rescan = rescanDue
         for w in outcome.warnings { logger.warning("sacct said: \(w)") }
+        for w in outcome.formatWarnings { logger.warning("\(w)") }
         if outcome.malformedCount > 0 {
             logger.warning("sacct output had malformed records; the good ones were kept",
                            metadata: ["malformed": "\(outcome.malformedCount)", "lines": "\(outcome.malformed.prefix(10).map(\.line))"])

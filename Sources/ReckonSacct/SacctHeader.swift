@@ -32,6 +32,14 @@ public struct SacctHeader: Sendable {
         }
     }
 
+    /// What is odd about the layout without making it unreadable: with neither AllocTRES nor
+    /// ReqTRES every run is recorded without any usage (a dump made with a `--format` that left
+    /// them out); said once per import rather than refused, as its runs are still real.
+    public var warnings: [String] {
+        guard index["AllocTRES"] == nil && index["ReqTRES"] == nil else { return [] }
+        return ["the sacct header has neither AllocTRES nor ReqTRES: its runs are recorded without any usage (dump with a --format that includes AllocTRES and ReqTRES)"]
+    }
+
     public func position(of name: String) -> Int? { index[name] }
     public var count: Int { names.count }
 }

@@ -95,6 +95,7 @@ struct IngestCommand: ParsableCommand {
             }
         }
         for w in outcome.warnings { StandardError.write("reckon: sacct said: \(w)") }
+        for w in outcome.formatWarnings { StandardError.write("reckon: warning: \(w)") }
         print("ingested \(outcome.records) job records: \(outcome.newVersions) new versions, \(outcome.unchanged) unchanged, "
               + "\(outcome.observations.reduce(0) { $0 + $1.skippedSteps }) step rows skipped, \(outcome.malformedCount) malformed")
         if outcome.malformedCount > 0 {
