@@ -94,7 +94,7 @@ public actor ReconcileTick {
                 result.reports.append(report)
             } catch {
                 result.errors.append("offering \(offering.name.isEmpty ? offering.offeringUUID : offering.name): \(error)")
-                logger.error("reconcile failed", metadata: ["offering": "\(offering.offeringUUID)", "error": "\(error)"])
+                logger.error(dryRun ? "plan failed" : "reconcile failed", metadata: ["offering": "\(offering.offeringUUID)", "error": "\(error)"])
             }
         }
         return result

@@ -106,7 +106,12 @@ struct ReconcileService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let before = (try? setup.ledger.store.read { try $0.eventCount() }) ?? 0
             let cpuBefore = ProcessResources.current()
-            let result = await setup.tick.run(decision: ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases))
+            // SIGTERM cancels a tick in progress (a Waldur that is down would otherwise keep the
+            // daemon in its retries for minutes): the client stops at its next await, and a
+            // write whose answer never came is an open intent, settled by read-back next start.
+            let tick = setup.tick
+            let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases)
+            let result = await cancelWhenGracefulShutdown { await tick.run(decision: decision) }
             let cpuAfter = ProcessResources.current()
             let after = (try? setup.ledger.store.read { try $0.eventCount() }) ?? before
             let pending = await setup.tick.pendingIntents()
