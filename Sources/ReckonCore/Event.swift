@@ -117,3 +117,15 @@ public struct StoredEvent: Hashable, Sendable {
         self.event = event
     }
 }
+
+extension SacctObservation {
+    /// The latest instant this observation speaks for: a sacct run over `[start, end)` knows the
+    /// jobs up to `end` (or up to when it ran, if earlier); a dump, up to when it was observed.
+    /// `reckon ingest --start 2026-10-01 --end 2026-11-01` run in December covers October only.
+    public var coveredUntil: EpochSeconds {
+        switch source {
+        case .sacct(let window): return min(observedAt, window.end)
+        case .file: return observedAt
+        }
+    }
+}

@@ -219,6 +219,11 @@ public struct JobRunRecorder {
         if old == nil || o.observedAt > old! {
             try writer.setMeta(name, StoreBytes.u64(UInt64(bitPattern: o.observedAt)))
         }
+        let covered = ProjectionMeta.coveredPrefix + o.cluster
+        let before = try writer.meta(covered).flatMap(StoreBytes.u64).map { Int64(bitPattern: $0) }
+        if before == nil || o.coveredUntil > before! {
+            try writer.setMeta(covered, StoreBytes.u64(UInt64(bitPattern: o.coveredUntil)))
+        }
         return seq
     }
 }

@@ -116,5 +116,9 @@ public enum ProjectionMeta {
     /// The first event whose usage the usage table does not hold yet (see ``UsageTable``).
     public static let usagePendingFrom = "projection.usage_pending_from"
     public static let observedPrefix = "observed."
+    /// Per cluster, the latest instant sacct output in the log speaks for
+    /// (``SacctObservation/coveredUntil``). Not part of the projection (replay neither rebuilds
+    /// nor checks it): the reconciler reads it to leave alone months the log knows nothing of.
+    public static let coveredPrefix = "covered."
     public static let format = "format"
 }

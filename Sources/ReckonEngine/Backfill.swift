@@ -123,6 +123,7 @@ public struct Backfill {
                 r.confirmed = rep.confirmed
                 r.decreases = dryRun ? (rep.plan.totalWrites + rep.plan.userWrites).flatMap(\.items).filter(\.isDecrease).count : rep.decreases
                 r.errors = rep.errors + (rep.diverged > 0 ? ["\(rep.diverged) write(s) diverged"] : [])
+                    + (rep.desired[month] == nil ? rep.notes.filter { $0.contains("sacct has not been observed") } : [])
                     + (rep.needsStaff > 0 ? ["\(rep.needsStaff) write(s) refused: the token cannot backfill past months"] : [])
             } catch let e as BackfillError {
                 throw e

@@ -23,7 +23,9 @@ public enum InstantParser {
         if t.count == 25, let utc = TimeZone(identifier: "UTC"), let base = LocalTimeConverter(timeZone: utc).epoch(iso: String(t.prefix(19))) {
             let off = Array(t.utf8)[19...]
             let o = Array(off)
-            if (o[0] == 43 || o[0] == 45), o[3] == 58, let hh = Int(String(decoding: o[1...2], as: UTF8.self)),
+            let digit = { (b: UInt8) in b >= 48 && b <= 57 }
+            if (o[0] == 43 || o[0] == 45), o[3] == 58, digit(o[1]), digit(o[2]), digit(o[4]), digit(o[5]),
+               let hh = Int(String(decoding: o[1...2], as: UTF8.self)),
                let mm = Int(String(decoding: o[4...5], as: UTF8.self)), hh < 24, mm < 60 {
                 let secs = Int64(hh * 3600 + mm * 60)
                 return o[0] == 43 ? base - secs : base + secs

@@ -131,17 +131,23 @@ public final class OfferingReconciler: @unchecked Sendable {
 
     // MARK: steps
 
-    /// The months of `months` that no sacct observation in the log covers: the cluster's latest
-    /// (or, without a cluster name or a mark for it, any cluster's latest) is from before the
-    /// month began. Their desired usage would be zero only for want of data — a fresh state
+    /// The months of `months` that no sacct observation in the log covers: the cluster's
+    /// coverage (or, without a cluster name or a mark for it, any cluster's) ends at or before the
+    /// month's start. Their desired usage would be zero only for want of data — a fresh state
     /// directory whose first poll failed would otherwise zero every value Waldur holds.
+    /// Coverage is ``SacctObservation/coveredUntil`` (a sacct window's end, not when it ran); a
+    /// log written before that mark existed falls back to its observation times.
     func unobservedMonths(_ months: [BillingMonth]) throws -> Set<BillingMonth> {
-        let marks = try ledger.store.read { try observationMarks($0) }
+        let (covered, observed) = try ledger.store.read { r in
+            (try observationMarks(r, prefix: ProjectionMeta.coveredPrefix), try observationMarks(r))
+        }
+        var marks = observed
+        marks.merge(covered) { _, c in c }
         let cluster = offering.clusterName
         let seen = (cluster.isEmpty ? nil : marks[cluster]) ?? marks.values.max()
         return Set(months.filter { m in
             guard let seen, let start = calendar.window(of: m)?.start else { return true }
-            return seen < start
+            return seen <= start
         })
     }
 

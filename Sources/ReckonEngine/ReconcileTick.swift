@@ -16,6 +16,8 @@ public actor ReconcileTick {
         public var rescan = false
         public var reports: [OfferingReconciler.Report] = []
         public var errors: [String] = []
+        /// The tick was cancelled (the daemon is stopping) before every offering was reconciled.
+        public var cancelled = false
         public var ok: Bool { errors.isEmpty && reports.allSatisfy { $0.errors.isEmpty } }
     }
 
@@ -69,6 +71,7 @@ public actor ReconcileTick {
         }
         let months = OfferingReconciler.openMonths(calendar: config.calendar, now: now, periods: config.reportingPeriods)
         for offering in config.offerings {
+            if Task.isCancelled { result.cancelled = true; break }
             guard let client = clients[offering.offeringUUID] else { continue }
             do {
                 let key = try offering.validatedUUID()
@@ -92,6 +95,10 @@ public actor ReconcileTick {
                     }
                 }
                 result.reports.append(report)
+            } catch where Task.isCancelled {
+                result.cancelled = true
+                logger.info("tick cancelled: reckon is stopping; what is left is done at the next start", metadata: ["offering": "\(offering.offeringUUID)"])
+                break
             } catch {
                 result.errors.append("offering \(offering.name.isEmpty ? offering.offeringUUID : offering.name): \(error)")
                 logger.error(dryRun ? "plan failed" : "reconcile failed", metadata: ["offering": "\(offering.offeringUUID)", "error": "\(error)"])

@@ -200,11 +200,11 @@ public struct UsageQuery {
     }
 }
 
-func observationMarks(_ r: any EventStoreReader) throws -> [String: EpochSeconds] {
+func observationMarks(_ r: any EventStoreReader, prefix: String = ProjectionMeta.observedPrefix) throws -> [String: EpochSeconds] {
     var marks: [String: EpochSeconds] = [:]
-    try r.forEachEntry(in: .meta, prefix: Array(ProjectionMeta.observedPrefix.utf8)) { k, v in
+    try r.forEachEntry(in: .meta, prefix: Array(prefix.utf8)) { k, v in
         guard let t = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable observation mark") }
-        marks[String(decoding: k.dropFirst(ProjectionMeta.observedPrefix.utf8.count), as: UTF8.self)] = Int64(bitPattern: t)
+        marks[String(decoding: k.dropFirst(prefix.utf8.count), as: UTF8.self)] = Int64(bitPattern: t)
         return true
     }
     return marks

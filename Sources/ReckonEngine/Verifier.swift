@@ -89,7 +89,12 @@ public enum Verifier {
         let run = try await reconciler.run(months: [month], options: options)
         report.notes += run.notes
         let state = reconciler.state
-        guard let desired = run.desired[month] else { return }
+        guard let desired = run.desired[month] else {
+            // The log knows nothing of the month (see OfferingReconciler.unobservedMonths): there
+            // is nothing to compare Waldur with, which is not agreement.
+            report.errors.append("\(month): the log holds no sacct observation of this month; ingest it first (reckon ingest --start … --end …)")
+            return
+        }
         var keys = Set(desired.values.keys)
         for (t, _) in state.confirmed where t.month == month && desired.values[t.total] != nil { keys.insert(t) }
         for t in keys.sorted() {

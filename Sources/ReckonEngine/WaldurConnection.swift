@@ -15,7 +15,8 @@ public enum WaldurConnection {
         guard let token = WaldurToken(raw) else {
             throw ReconcileError.configuration("offerings[\(offering.index)].waldur_api_token: empty; reckon needs an API token")
         }
-        if offering.allowInsecureHTTP && offering.apiURL.lowercased().hasPrefix("http:") {
+        let url = URLComponents(string: offering.apiURL.trimmingCharacters(in: .whitespacesAndNewlines))
+        if offering.allowInsecureHTTP, url?.scheme?.lowercased() == "http", let host = url?.host, !WaldurEndpoint.isLoopback(host: host) {
             logger.warning("plain http to Waldur is allowed (reckon.allow_insecure_http: true): the API token crosses the network unencrypted", metadata: ["offering": "\(offering.name)"])
         }
         if !offering.verifySSL {

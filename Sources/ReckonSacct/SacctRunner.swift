@@ -76,6 +76,9 @@ public struct SacctRunner: Sendable {
         timer.setEventHandler {
             timedOut.set()
             kill(group, SIGTERM)
+            // Also when the output has already ended and the wait is for the exit: a child that
+            // ignores SIGTERM is not waited for past the grace.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(group, SIGKILL) }
         }
         timer.resume()
         defer { timer.cancel() }
@@ -121,6 +124,7 @@ public struct SacctRunner: Sendable {
         } else {
             process.waitUntilExit()
         }
+        timer.cancel()   // the child has ended: no signal may reach a later process with its group id
         let stderrText = stderrBox.finish()
         if let consumerError { throw consumerError }
         if timedOut.isSet { throw SacctRunError.timedOut(seconds: timeoutSeconds, stderr: stderrText) }

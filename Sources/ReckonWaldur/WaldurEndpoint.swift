@@ -92,7 +92,7 @@ public struct WaldurEndpoint: Sendable, CustomStringConvertible {
     }
 
     /// True for `localhost`, 127.0.0.0/8 and `::1`.
-    static func isLoopback(host: String) -> Bool {
+    public static func isLoopback(host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
         if bare == "localhost" || bare == "::1" || bare == "0:0:0:0:0:0:0:1" { return true }
         let octets = bare.split(separator: ".", omittingEmptySubsequences: false)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// One request as the client means it, before retries.
 struct WaldurRequest: Sendable {
@@ -64,6 +65,13 @@ final class WaldurTransport: Sendable {
     static func describe(_ error: any Error) -> String {
         if let io = error as? IOError {
             return "\(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))"
+        }
+        // A host name is connected to through NIO's Happy Eyeballs, which wraps the socket
+        // errors of each address tried (and the lookups' errors) in one.
+        if let c = error as? NIOConnectionError {
+            if let dns = c.dnsAError ?? c.dnsAAAAError { return "cannot resolve \(c.host): \(dns)" }
+            let each = c.connectionErrors.map { "\($0.target): \(describe($0.error))" }
+            return each.isEmpty ? "cannot connect to \(c.host):\(c.port)" : "cannot connect to \(c.host):\(c.port) (\(each.joined(separator: "; ")))"
         }
         return String(describing: error)
     }

@@ -88,7 +88,9 @@ struct DaemonCommand: AsyncParsableCommand {
 }
 
 /// The daemon's loop as a swift-service-lifecycle service: tick, record metrics and heartbeat,
-/// sleep; a graceful shutdown interrupts only the sleep, never a tick in progress.
+/// sleep. A graceful shutdown ends the sleep, or cancels a tick in progress at its next Waldur
+/// request (the one in flight finishes and is recorded; a sacct poll under way runs to its end
+/// or its `sacct_timeout_seconds`).
 struct ReconcileService: Service {
     let setup: ReconcileSetup
     let intervalSeconds: Int64
@@ -112,6 +114,7 @@ struct ReconcileService: Service {
             let tick = setup.tick
             let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases)
             let result = await cancelWhenGracefulShutdown { await tick.run(decision: decision) }
+            if result.cancelled { break }   // stopping: an unfinished tick is neither a tick nor a failure
             let cpuAfter = ProcessResources.current()
             let after = (try? setup.ledger.store.read { try $0.eventCount() }) ?? before
             let pending = await setup.tick.pendingIntents()

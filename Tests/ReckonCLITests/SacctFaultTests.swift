@@ -16,9 +16,10 @@ import Testing
         /// Whether the new job version in the dump is recorded despite the fault.
         let recordsNewWork: Bool
         var binDir: String? = nil
-        /// A `sleep` duration the script starts and that must not outlive the tick (the
-        /// timeout stops the stand-in's whole process group, not just the script).
-        var orphan: String? = nil
+        /// The script writes its process group to `$RECKON_TEST_SACCT_LOG.pgid`, and no process
+        /// of that group may outlive the tick (the timeout stops the whole group, not just the
+        /// script that sacct's place holds).
+        var checksGroup = false
         var testDescription: String { name }
     }
 
@@ -41,23 +42,27 @@ import Testing
         Fault(name: "hangs", script: #"exec sleep 600"#,
               fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false),
         // A wrapper script: its child keeps the output pipe open after the wrapper is killed.
-        Fault(name: "hangs inside a wrapper", script: #"sleep 601; exit 0"#,
+        Fault(name: "hangs inside a wrapper", script: #"echo $$ > "$RECKON_TEST_SACCT_LOG.pgid"; sleep 600; exit 0"#,
               fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false,
-              orphan: "601"),
-        Fault(name: "hangs inside a wrapper, in the background", script: #"sleep 602 & wait; exit 0"#,
+              checksGroup: true),
+        Fault(name: "hangs inside a wrapper, in the background", script: #"echo $$ > "$RECKON_TEST_SACCT_LOG.pgid"; sleep 600 & wait; exit 0"#,
               fails: true, message: "reckon: error: sacct poll failed: sacct did not finish within 1 s and was killed", recordsNewWork: false,
-              orphan: "602"),
+              checksGroup: true),
         Fault(name: "is missing", script: "", fails: true,
               message: "reckon: error: sacct poll failed: sacct not found at /nonexistent/slurm/bin/sacct: set backend_settings.slurm_bin_path to the directory holding sacct",
               recordsNewWork: false, binDir: "/nonexistent/slurm/bin"),
     ]
 
-    /// Whether a process whose command line is exactly `command` runs (read from /proc).
-    static func running(_ command: String) -> Bool {
+    /// The live processes whose process group is `group` (field 5 of /proc/PID/stat).
+    static func members(ofGroup group: Int32) -> [String] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
-        return pids.contains { pid in
-            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: raw, as: UTF8.self).split(separator: "\0").joined(separator: " ") == command
+        return pids.filter { pid in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return false }
+            let stat = String(decoding: raw, as: UTF8.self)
+            // "PID (comm) STATE PPID PGRP …": comm may hold spaces, so split after its last ')'.
+            guard let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[2]) == group && fields[0] != "Z"   // a zombie has ended
         }
     }
 
@@ -88,10 +93,12 @@ import Testing
         #expect(faulty.status == (fault.fails ? 1 : 0), "\(faulty.all)")
         #expect(faulty.stderr.contains(fault.message), "expected \(fault.message)\ngot: \(faulty.stderr)")
         #expect(!faulty.signalled)
-        if let orphan = fault.orphan {
+        if fault.checksGroup {
             // bash defers a SIGTERM while a foreground child runs: signalling only the script
             // left the tick waiting out its 5 s grace and the `sleep` running.
-            #expect(!Self.running("sleep \(orphan)"), "the stand-in's sleep \(orphan) outlived the tick")
+            let text = try String(contentsOfFile: h.sacctLog + ".pgid", encoding: .utf8)
+            let group = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(Self.members(ofGroup: group).isEmpty, "processes of the stand-in's group \(group) outlived the tick: \(Self.members(ofGroup: group))")
         }
         // Nothing recorded was lost; the log still replays; the tick still reconciled.
         let during = try await h.events()

@@ -31,7 +31,8 @@ struct InstantParserTests {
 
     @Test func anythingElseIsAnErrorQuotingTheValue() {
         for bad in ["yesterday", "2026-02-30", "2026-11-27T99:00", "2026-11-03T12", "2026-11-03T12:0", "2026-11-03T12:00:0",
-                    "2026-11-03T12:00:00:00", "2026-11-03T12:00+2", "2026-11-03 12:00", ""] {
+                    "2026-11-03T12:00:00:00", "2026-11-03T12:00+2", "2026-11-03 12:00", "",
+                    "2026-11-03T12:00+-2:00", "2026-11-03T12:00:00++2:00", "2026-11-03T12:00+02:+5"] {
             #expect(throws: InstantParseError.self, "\(bad)") { try InstantParser.parse(bad, zone: utc, option: "--until") }
             do { _ = try InstantParser.parse(bad, zone: utc, option: "--until") } catch {
                 #expect(error.description == "--until: expected a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS] with an optional Z or ±HH:MM offset, got \"\(bad)\"")

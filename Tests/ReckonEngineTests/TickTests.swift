@@ -4,6 +4,7 @@ import ReckonConfig
 import ReckonCore
 import ReckonEngine
 import ReckonLMDB
+import ReckonSacct
 import ReckonWaldur
 import Testing
 
@@ -75,6 +76,54 @@ import Testing
                                             clients: [o.offeringUUID: client]).run()
         #expect(recovered.ok)
         #expect(recovered.ingest?.newVersions == 14)
+        try await client.shutdown()
+    }
+
+    /// A log that knows only an earlier window (`reckon ingest --start 2026-10-01 --end 2026-11-01`,
+    /// run in November) knows nothing of November, although the import ran in November: with the
+    /// first poll failing, October is reconciled and November, which Waldur holds values for, is
+    /// left alone. (Before, the import's run time counted as November's coverage, and the tick
+    /// zeroed every November value.)
+    @Test func anImportOfAnEarlierWindowCoversOnlyThatWindow() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let dump = Fixtures.path("fixtures/slurm/dump-epoch.psv")
+        var o = try standIn(h, printing: dump)
+        var cfg = h.config
+        cfg.offerings = [o]
+        let client = try h.client()
+        let filled = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                         clients: [o.offeringUUID: client]).run()
+        #expect(filled.ok && filled.reports.first?.writes ?? 0 > 0)
+        let november = try await h.stored(SimulatorHarness.months[1], client: client)
+        #expect(november.values.contains { $0 != .zero })
+        let posts = await h.posts()
+
+        // October's sacct output: no job (the header only).
+        let header = try String(contentsOfFile: dump, encoding: .utf8).split(separator: "\n")[0]
+        let empty = h.directory + "-october.psv"
+        try (header + "\n").write(toFile: empty, atomically: true, encoding: .utf8)
+        let october = try standIn(h, printing: empty)
+        let dir = h.directory + "-fresh"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fresh = try Ledger(store: try LMDBEventStore(directory: dir), settings: h.ledger.settings)
+        let window = TimeWindow(start: 1_790_812_800, end: 1_793_491_200)!   // [2026-10-01, 2026-11-01) UTC, by `date -u -d … +%s`
+        _ = try IngestService(ledger: fresh).ingestSacct(command: SacctCommand(binDirectory: october.slurmBinPath, window: window, cluster: nil),
+                                                         window: window, runner: SacctRunner(timeoutSeconds: 30),
+                                                         observedAt: SimulatorHarness.now, defaultCluster: "x")
+        let bad = h.directory + "-bad"
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        o.slurmBinPath = bad
+        cfg.offerings = [o]
+        let failing = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                                          clients: [o.offeringUUID: client]).run()
+        let notes = failing.reports.first?.notes.filter { $0.contains("sacct has not been observed since the month began") } ?? []
+        #expect(notes.count == 1 && notes.first?.hasPrefix("2026-11") == true, "\(notes)")
+        #expect(failing.reports.first?.writes == 0)
+        #expect(await h.posts() == posts)
+        #expect(try await h.stored(SimulatorHarness.months[1], client: client) == november)
         try await client.shutdown()
     }
 

@@ -47,6 +47,19 @@ import Testing
         #expect(r.notes.contains { $0.contains("late or changed records") })
     }
 
+    /// A month the log holds no sacct observation of is not compared (it is not reconciled either),
+    /// and that is a failure of the check, not agreement.
+    @Test func aMonthTheLogKnowsNothingOfFailsTheCheck() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let client = try h.client()
+        var report = Verifier.Report()
+        try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &report)
+        #expect(!report.ok)
+        #expect(report.errors == ["2026-11: the log holds no sacct observation of this month; ingest it first (reckon ingest --start … --end …)"])
+        try await client.shutdown()
+    }
+
     @Test func waldurAgreesAfterSyncAndAnAlteredValueIsDetected() async throws {
         let h = try await SimulatorHarness.start()
         defer { Task { await h.stop() } }
