@@ -39,18 +39,10 @@ final class ClosingListener: @unchecked Sendable {
     private var accepted = 0
 
     init() throws {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard s >= 0 else { throw HarnessError("socket: \(errno)") }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
-        }
-        guard ok, listen(s, 16) == 0 else { close(s); throw HarnessError("bind/listen: \(errno)") }
+        let (s, p) = try LoopbackSocket.bound()
+        guard listen(s, 16) == 0 else { close(s); throw HarnessError("listen: \(errno)") }
         fd = s
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        port = p
         Thread.detachNewThread { [self] in
             while true {
                 let c = accept(fd, nil, nil)

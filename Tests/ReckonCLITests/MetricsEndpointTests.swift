@@ -6,19 +6,9 @@ import Testing
 @Suite(.serialized) struct MetricsEndpointTests {
     /// A loopback port that was free a moment ago (bound to port 0, then released).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw HarnessError("bind: \(errno)") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        let (fd, port) = try LoopbackSocket.bound()
+        close(fd)
+        return port
     }
 
     /// `GET path` over HTTP/1.1 with `Connection: close`: the status code and the body. Retries a
@@ -29,10 +19,7 @@ import Testing
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
             defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = UInt16(port).bigEndian
+            var addr = LoopbackSocket.address(port: port)
             let connected = withUnsafePointer(to: &addr) { p in
                 p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
             }
@@ -88,5 +75,29 @@ import Testing
             #expect(end.status == 0 && !end.signalled, "round \(round): \(end.all)")
             #expect(end.stderr.contains("reckon daemon stopped"), "round \(round): \(end.stderr)")
         }
+    }
+}
+
+/// IPv4 loopback sockets for the tests that stand in for a server or look for a free port.
+enum LoopbackSocket {
+    static func address(port: Int) -> sockaddr_in {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return addr
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on a port the system chose, and that port.
+    static func bound() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        var addr = address(port: 0)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { close(fd); throw HarnessError("bind: \(errno)") }
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
     }
 }

@@ -22,6 +22,21 @@ import Testing
         return o
     }
 
+    /// A directory holding a `sacct` that fails as it does when slurmdbd is down.
+    func failingSacct(_ h: SimulatorHarness) throws -> String {
+        let bad = h.directory + "-bad"
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        return bad
+    }
+
+    /// One tick of `ledger` under `cfg` at the harness's "now".
+    func tick(_ ledger: Ledger, _ cfg: ReckonConfiguration, _ client: WaldurClient, dryRun: Bool = false) async -> ReconcileTick.Result {
+        await ReconcileTick(ledger: ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
+                            clients: [cfg.offerings[0].offeringUUID: client]).run(dryRun: dryRun)
+    }
+
     @Test func anIdleTickAppendsOnlyThePollRecordAndWritesNothing() async throws {
         let h = try await SimulatorHarness.start()
         defer { Task { await h.stop() } }
@@ -58,22 +73,17 @@ import Testing
         defer { Task { await h.stop() } }
         var o = try standIn(h, printing: Fixtures.path("fixtures/slurm/dump-epoch.psv"))
         let good = o.slurmBinPath
-        let bad = h.directory + "-bad"
-        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
-        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        let bad = try failingSacct(h)
         o.slurmBinPath = bad
         var cfg = h.config
         cfg.offerings = [o]
         let client = try h.client()
-        let failing = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                          clients: [o.offeringUUID: client]).run()
+        let failing = await tick(h.ledger, cfg, client)
         #expect(!failing.ok)
         #expect(failing.errors.first?.contains("sacct exited with status 1: sacct: error: Problem talking to the database") == true)
         o.slurmBinPath = good
         cfg.offerings = [o]
-        let recovered = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                            clients: [o.offeringUUID: client]).run()
+        let recovered = await tick(h.ledger, cfg, client)
         #expect(recovered.ok)
         #expect(recovered.ingest?.newVersions == 14)
         try await client.shutdown()
@@ -92,8 +102,7 @@ import Testing
         var cfg = h.config
         cfg.offerings = [o]
         let client = try h.client()
-        let filled = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                         clients: [o.offeringUUID: client]).run()
+        let filled = await tick(h.ledger, cfg, client)
         #expect(filled.ok && filled.reports.first?.writes ?? 0 > 0)
         let november = try await h.stored(SimulatorHarness.months[1], client: client)
         #expect(november.values.contains { $0 != .zero })
@@ -111,14 +120,10 @@ import Testing
         _ = try IngestService(ledger: fresh).ingestSacct(command: SacctCommand(binDirectory: october.slurmBinPath, window: window, cluster: nil),
                                                          window: window, runner: SacctRunner(timeoutSeconds: 30),
                                                          observedAt: SimulatorHarness.now, defaultCluster: "x")
-        let bad = h.directory + "-bad"
-        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
-        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        let bad = try failingSacct(h)
         o.slurmBinPath = bad
         cfg.offerings = [o]
-        let failing = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                          clients: [o.offeringUUID: client]).run()
+        let failing = await tick(fresh, cfg, client)
         let notes = failing.reports.first?.notes.filter { $0.contains("sacct has not been observed since the month began") } ?? []
         #expect(notes.count == 1 && notes.first?.hasPrefix("2026-11") == true, "\(notes)")
         #expect(failing.reports.first?.writes == 0)
@@ -138,26 +143,21 @@ import Testing
         cfg.offerings = [o]
         let client = try h.client()
         // What Waldur holds before the switch: the usage of the dump, written by a first log.
-        let filled = await ReconcileTick(ledger: h.ledger, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                         clients: [o.offeringUUID: client]).run()
+        let filled = await tick(h.ledger, cfg, client)
         #expect(filled.ok && filled.reports.first?.writes ?? 0 > 0)
         var before: [UsageTarget: ReckonCore.WaldurAmount] = [:]
         for m in SimulatorHarness.months { before.merge(try await h.stored(m, client: client)) { a, _ in a } }
         #expect(before.values.contains { $0 != .zero })
         let posts = await h.posts()
 
-        let bad = h.directory + "-bad"
-        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
-        try "#!/bin/sh\necho 'sacct: error: Problem talking to the database: Connection refused' >&2\nexit 1\n".write(toFile: bad + "/sacct", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bad + "/sacct")
+        let bad = try failingSacct(h)
         let good = o.slurmBinPath
         o.slurmBinPath = bad
         cfg.offerings = [o]
         let dir = h.directory + "-fresh"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fresh = try Ledger(store: try LMDBEventStore(directory: dir), settings: h.ledger.settings)
-        let failing = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                          clients: [o.offeringUUID: client]).run()
+        let failing = await tick(fresh, cfg, client)
         #expect(!failing.ok)
         #expect(failing.reports.first?.writes == 0)
         #expect(failing.reports.first?.notes.filter { $0.contains("sacct has not been observed since the month began") }.count == 2)
@@ -166,15 +166,13 @@ import Testing
         for m in SimulatorHarness.months { after.merge(try await h.stored(m, client: client)) { a, _ in a } }
         #expect(after == before)
         // `plan` (a dry run) on that log proposes nothing either.
-        let planned = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                          clients: [o.offeringUUID: client]).run(dryRun: true)
+        let planned = await tick(fresh, cfg, client, dryRun: true)
         #expect(planned.reports.first.map { $0.plan.totalWrites.isEmpty && $0.plan.userWrites.isEmpty } == true)
 
         // The next poll succeeds: the months are known, and agree with what Waldur holds.
         o.slurmBinPath = good
         cfg.offerings = [o]
-        let recovered = await ReconcileTick(ledger: fresh, config: cfg, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test"),
-                                            clients: [o.offeringUUID: client]).run()
+        let recovered = await tick(fresh, cfg, client)
         #expect(recovered.ok)
         #expect(recovered.reports.first?.notes.contains { $0.contains("sacct has not been observed") } == false)
         #expect(recovered.reports.first?.writes == 0)
