@@ -124,6 +124,7 @@ struct ClientHarness {
 func withClient(
     seed: SimulatorSeed = W.seed(), token: String = W.staffToken, retry: WaldurRetryPolicy = W.fastRetry,
     pageSize: Int = 100, faults: SimulatorFaults = .none, logs: LogCapture = LogCapture(),
+    requestTimeout: Duration = .seconds(10),
     _ body: (ClientHarness) async throws -> Void
 ) async throws {
     let simulator = try await WaldurSimulator.start(seed: seed, faults: faults, logger: logs.logger("sim"))
@@ -133,7 +134,7 @@ func withClient(
     do {
         guard let secret = WaldurToken(token) else { throw WaldurError.invalidConfiguration("bad test token") }
         let endpoint = try WaldurEndpoint(
-            apiURL: simulator.baseURL + "/api/", token: secret, requestTimeout: .seconds(10), retry: retry,
+            apiURL: simulator.baseURL + "/api/", token: secret, requestTimeout: requestTimeout, retry: retry,
             pageSize: pageSize, userAgent: "reckon/test")
         client = WaldurClient(endpoint: endpoint, logger: logs.logger("client"), observer: attempts.observer)
     } catch {

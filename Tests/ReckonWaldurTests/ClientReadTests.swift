@@ -80,9 +80,12 @@ import WaldurSimulator
         // it arrives, waits, then reads the list. The client asks for page 2 only once page 1 is
         // answered, so the write goes in as soon as page 2 has arrived: after page 1 was read and
         // 3 s before page 2 is. (An earlier version slept a fixed 4.5 s after page 1 arrived; on a
-        // loaded CI machine its ±1.5 s of margin was not enough.)
+        // loaded CI machine its ±1.5 s of margin was not enough.) No retries and a long request
+        // timeout: the second GET must be page 2, not page 1 again after a timeout — which once
+        // happened in a CI rehearsal (the test took 31 s), so the write landed before page 1 was
+        // read and nothing was listed again.
         let faults = SimulatorFaults(latencyMilliseconds: 3_000, paths: ["/api/marketplace-component-usages/"])
-        try await withClient(seed: seed, pageSize: 1, faults: faults) { h in
+        try await withClient(seed: seed, retry: .none, pageSize: 1, faults: faults, requestTimeout: .seconds(300)) { h in
             let august = W.period(2026, 8)
             async let listed = h.client.componentUsages(.resource(W.uuid(W.resourceA)), billingPeriod: august)
             var waited = 0
