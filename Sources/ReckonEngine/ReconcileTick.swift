@@ -64,9 +64,14 @@ public actor ReconcileTick {
         var result = Result()
         let now = clock.now()
         if pollSacct && !dryRun {
-            do { try poll(now: now, result: &result) } catch {
-                result.errors.append("sacct poll failed: \(error)")
-                logger.error("sacct poll failed; reconciling with what the log already holds", metadata: ["error": "\(error)"])
+            let sources = Self.sources(config.offerings)
+            for (i, source) in sources.enumerated() {
+                do { try poll(source, first: i == 0, keepMemory: sources.count == 1, now: now, result: &result) } catch {
+                    let which = sources.count > 1 ? " (cluster \"\(source.cluster)\", \(source.binPath))" : ""
+                    result.errors.append("sacct poll failed\(which): \(error)")
+                    logger.error("sacct poll failed; reconciling with what the log already holds",
+                                 metadata: ["error": "\(error)", "cluster": "\(source.cluster)"])
+                }
             }
         }
         let months = OfferingReconciler.openMonths(calendar: config.calendar, now: now, periods: config.reportingPeriods)
@@ -107,13 +112,30 @@ public actor ReconcileTick {
         return result
     }
 
-    /// The poll: incremental with overlap, or a full re-scan of the open months when due.
-    func poll(now: EpochSeconds, result: inout Result) throws {
-        guard let first = config.offerings.first else { return }
+    /// Where sacct is run: an offering's `slurm_bin_path` and `cluster_name`. A config whose
+    /// offerings name several clusters is polled once per cluster each tick.
+    struct SacctSource: Hashable {
+        var binPath: String
+        var cluster: String
+    }
+
+    /// The offerings' sources, each once, in the config's order.
+    static func sources(_ offerings: [OfferingConfiguration]) -> [SacctSource] {
+        var seen = Set<SacctSource>()
+        return offerings.map { SacctSource(binPath: $0.slurmBinPath, cluster: $0.clusterName) }.filter { seen.insert($0).inserted }
+    }
+
+    /// The poll of one source: incremental with overlap, or a full re-scan of the open months
+    /// when due. The first source keeps the poll marks of a one-cluster log; the others have
+    /// marks of their own. Only a lone source keeps the daemon's line memory (it is tied to one
+    /// cluster's output).
+    func poll(_ source: SacctSource, first: Bool, keepMemory: Bool, now: EpochSeconds, result: inout Result) throws {
         let months = OfferingReconciler.openMonths(calendar: config.calendar, now: now, periods: config.reportingPeriods)
         guard let oldest = months.first, let openStart = config.calendar.window(of: oldest)?.start else { return }
+        let suffix = first ? "" : ".\(source.cluster)@\(source.binPath)"
+        let lastPollKey = Self.lastPollKey + suffix, lastRescanKey = Self.lastRescanKey + suffix
         let meta = try ledger.store.read { r in
-            (try r.meta(Self.lastPollKey).flatMap(StoreBytes.u64), try r.meta(Self.lastRescanKey).flatMap(StoreBytes.u64))
+            (try r.meta(lastPollKey).flatMap(StoreBytes.u64), try r.meta(lastRescanKey).flatMap(StoreBytes.u64))
         }
         let lastEnd = meta.0.map { Int64(bitPattern: $0) }
         let lastRescan = meta.1.map { Int64(bitPattern: $0) }
@@ -121,28 +143,37 @@ public actor ReconcileTick {
         var start = openStart
         if !rescanDue, let lastEnd { start = max(openStart, lastEnd - Int64(config.reckon.pollOverlapMinutes) * 60) }
         guard let window = TimeWindow(start: min(start, now - 1), end: now) else { return }
-        let cluster = first.clusterName.isEmpty ? nil : first.clusterName
-        let command = SacctCommand(binDirectory: first.slurmBinPath, window: window, cluster: cluster)
-        var memory = lineMemory.take()
-        defer { lineMemory = memory }
+        let cluster = source.cluster.isEmpty ? nil : source.cluster
+        let command = SacctCommand(binDirectory: source.binPath, window: window, cluster: cluster)
+        var memory = keepMemory ? lineMemory.take() : nil
+        defer { if keepMemory { lineMemory = memory } }
         let outcome = try IngestService(ledger: ledger).ingestSacct(command: command, window: window,
                                                                    runner: SacctRunner(timeoutSeconds: config.reckon.sacctTimeoutSeconds),
                                                                    observedAt: now, defaultCluster: cluster ?? "default",
                                                                    memory: &memory, rescan: rescanDue)
         try ledger.store.write { w in
-            try w.setMeta(Self.lastPollKey, StoreBytes.u64(UInt64(bitPattern: now)))
-            if rescanDue { try w.setMeta(Self.lastRescanKey, StoreBytes.u64(UInt64(bitPattern: now))) }
+            try w.setMeta(lastPollKey, StoreBytes.u64(UInt64(bitPattern: now)))
+            if rescanDue { try w.setMeta(lastRescanKey, StoreBytes.u64(UInt64(bitPattern: now))) }
         }
-        result.ingest = outcome
-        result.pollWindow = window
-        result.rescan = rescanDue
+        if var merged = result.ingest {
+            // A second cluster's poll: its observations join the first's (the summary shows the first window).
+            merged.observations += outcome.observations
+            merged.warnings += outcome.warnings
+            merged.formatWarnings += outcome.formatWarnings
+            merged.recalled += outcome.recalled
+            result.ingest = merged
+        } else {
+            result.ingest = outcome
+            result.pollWindow = window
+            result.rescan = rescanDue
+        }
         for w in outcome.warnings { logger.warning("sacct said: \(w)") }
         for w in outcome.formatWarnings { logger.warning("\(w)") }
         if outcome.malformedCount > 0 {
             logger.warning("sacct output had malformed records; the good ones were kept",
                            metadata: ["malformed": "\(outcome.malformedCount)", "lines": "\(outcome.malformed.prefix(10).map(\.line))"])
         }
-        logger.info("sacct poll", metadata: ["window": "\(window)", "records": "\(outcome.records)", "new_versions": "\(outcome.newVersions)",
+        logger.info("sacct poll", metadata: ["cluster": "\(source.cluster)", "window": "\(window)", "records": "\(outcome.records)", "new_versions": "\(outcome.newVersions)",
                                              "rescan": "\(rescanDue)", "recalled": "\(outcome.recalled)"])
     }
 }

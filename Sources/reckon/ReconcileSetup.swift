@@ -26,11 +26,6 @@ struct ReconcileSetup: Sendable {
         for o in cfg.offerings {
             do { _ = try o.validatedUUID() } catch { throw CLIError(error.description) }
         }
-        if let first = cfg.offerings.first,
-           let other = cfg.offerings.dropFirst().first(where: { $0.clusterName != first.clusterName || $0.slurmBinPath != first.slurmBinPath }) {
-            // One poll per tick, of the first offering's cluster (see README, "Run as a service").
-            logger.warning("offerings name more than one Slurm cluster or sacct path; a tick polls only offerings[0]'s (cluster \"\(first.clusterName)\", \(first.slurmBinPath)), so the usage of offerings[\(other.index)] (cluster \"\(other.clusterName)\", \(other.slurmBinPath)) is only what `reckon ingest` records for it; run one reckon, with its own state directory, per cluster")
-        }
         let directory = global.stateDirectory(cfg)
         var stateLock: StateLock?
         if lock {

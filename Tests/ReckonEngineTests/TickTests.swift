@@ -89,6 +89,58 @@ import Testing
         try await client.shutdown()
     }
 
+    /// Offerings on two clusters (each its `cluster_name` and `slurm_bin_path`): a tick polls
+    /// each once, with `--clusters` set, and records both clusters' runs and observations. Each
+    /// cluster keeps its own poll marks: when one cluster's poll fails, its next poll re-scans the
+    /// open months while the other's goes on incrementally.
+    @Test func everyClusterTheOfferingsNameIsPolled() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        let dump = Fixtures.path("fixtures/slurm/dump-epoch.psv")
+        var alpha = try standIn(h, printing: dump)
+        alpha.clusterName = "reckon"                       // the dump's Cluster column
+        let otherDump = h.directory + "-other.psv"
+        let text = try String(contentsOfFile: dump, encoding: .utf8)
+        try text.replacingOccurrences(of: "|reckon|", with: "|other|").write(toFile: otherDump, atomically: true, encoding: .utf8)
+        let otherBin = h.directory + "-other-sacct"
+        try FileManager.default.createDirectory(atPath: otherBin, withIntermediateDirectories: true)
+        func otherSacct(failing: Bool) throws {
+            let body = failing ? "echo 'sacct: error: Problem talking to the database' >&2\nexit 1" : "cat '\(otherDump)'"
+            try "#!/bin/sh\necho \"$@\" >> '\(otherBin)/argv.log'\n\(body)\n".write(toFile: otherBin + "/sacct", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: otherBin + "/sacct")
+        }
+        var beta = alpha
+        beta.clusterName = "other"
+        beta.slurmBinPath = otherBin
+        beta.offeringUUID = "0f0e0d0c0b0a09080706050403020100"   // not in Waldur, and given no client: polled, not reconciled
+        var cfg = h.config
+        cfg.offerings = [alpha, beta]
+        let client = try h.client()
+
+        try otherSacct(failing: true)
+        let first = await tick(h.ledger, cfg, client)
+        #expect(first.errors.count == 1 && first.errors[0].hasPrefix("sacct poll failed (cluster \"other\", \(otherBin)): sacct exited with status 1"), "\(first.errors)")
+        #expect(first.ingest?.observations.map(\.cluster) == ["reckon"])
+        #expect(first.reports.count == 1 && first.reports.first?.writes ?? 0 > 0)
+
+        try otherSacct(failing: false)
+        let second = await tick(h.ledger, cfg, client)
+        #expect(second.ok, "\(second.errors) \(second.reports.flatMap(\.errors))")
+        #expect(second.ingest?.observations.map(\.cluster) == ["reckon", "other"])
+        #expect(second.ingest?.newVersions == 14)          // the other cluster's runs; ours are known
+
+        func starts(_ log: String, cluster: String) throws -> [Substring] {
+            let argv = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+            #expect(argv.count == 2 && argv.allSatisfy { $0.contains("--clusters=\(cluster)") }, "\(log): \(argv)")
+            return argv.compactMap { $0.split(separator: " ").first { $0.hasPrefix("--starttime=") } }
+        }
+        let ours = try starts(alpha.slurmBinPath + "/argv.log", cluster: "reckon")
+        let theirs = try starts(otherBin + "/argv.log", cluster: "other")
+        #expect(ours.count == 2 && ours[1] != ours[0], "our second poll is incremental: \(ours)")
+        #expect(theirs.count == 2 && theirs[1] == ours[0], "the other cluster's poll after a failure re-scans the open months: \(theirs) vs \(ours)")
+        try await client.shutdown()
+    }
+
     /// A log that knows only an earlier window (`reckon ingest --start 2026-10-01 --end 2026-11-01`,
     /// run in November) knows nothing of November, although the import ran in November: with the
     /// first poll failing, October is reconciled and November, which Waldur holds values for, is
