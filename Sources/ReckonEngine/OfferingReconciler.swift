@@ -28,6 +28,9 @@ public final class OfferingReconciler: @unchecked Sendable {
         public var resources: Set<String>?
         /// Leave per-user values alone (`backfill --skip-user-usage`).
         public var skipUserUsage = false
+        /// The clusters other offerings of the config name: their sacct coverage says nothing of
+        /// this offering's cluster (see ``unobservedMonths(_:excluding:)``).
+        public var otherClusters: Set<String> = []
         public init() {}
     }
 
@@ -93,7 +96,7 @@ public final class OfferingReconciler: @unchecked Sendable {
         }
         var desired: [BillingMonth: DesiredUsage] = [:]
         let query = UsageQuery(ledger: ledger)
-        let unobserved = try unobservedMonths(months)
+        let unobserved = try unobservedMonths(months, excluding: options.otherClusters)
         for m in unobserved {
             let note = "\(m): sacct has not been observed since the month began, so its usage is unknown; it is not reconciled (it would send zeros)"
             logger.warning("\(note)", metadata: ["offering": "\(offeringKey)"])
@@ -132,17 +135,19 @@ public final class OfferingReconciler: @unchecked Sendable {
     // MARK: steps
 
     /// The months of `months` that no sacct observation in the log covers: the cluster's
-    /// coverage (or, without a cluster name or a mark for it, any cluster's) ends at or before the
-    /// month's start. Their desired usage would be zero only for want of data — a fresh state
-    /// directory whose first poll failed would otherwise zero every value Waldur holds.
-    /// Coverage is ``SacctObservation/coveredUntil`` (a sacct window's end, not when it ran); a
-    /// log written before that mark existed falls back to its observation times.
-    func unobservedMonths(_ months: [BillingMonth]) throws -> Set<BillingMonth> {
+    /// coverage (or, without a cluster name or a mark for it, that of any cluster not in
+    /// `otherClusters` — a cluster name sacct spells otherwise) ends at or before the month's
+    /// start. Their desired usage would be zero only for want of data — a fresh state directory
+    /// whose first poll failed would otherwise zero every value Waldur holds. Coverage is
+    /// ``SacctObservation/coveredUntil`` (a sacct window's end, not when it ran); a log written
+    /// before that mark existed falls back to its observation times.
+    func unobservedMonths(_ months: [BillingMonth], excluding otherClusters: Set<String> = []) throws -> Set<BillingMonth> {
         let (covered, observed) = try ledger.store.read { r in
             (try observationMarks(r, prefix: ProjectionMeta.coveredPrefix), try observationMarks(r))
         }
         var marks = observed
         marks.merge(covered) { _, c in c }
+        for c in otherClusters where c != offering.clusterName { marks[c] = nil }
         let cluster = offering.clusterName
         let seen = (cluster.isEmpty ? nil : marks[cluster]) ?? marks.values.max()
         return Set(months.filter { m in

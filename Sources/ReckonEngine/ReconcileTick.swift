@@ -86,6 +86,7 @@ public actor ReconcileTick {
                 options.dryRun = dryRun
                 options.decision = decision ?? ReconcileDecision.Options(holdDecreases: config.reckon.holdDecreases)
                 options.serverCalendar = config.reckon.waldurTimeZone.flatMap { MonthCalendar(timeZoneIdentifier: $0) }
+                options.otherClusters = Set(config.offerings.map(\.clusterName)).subtracting([offering.clusterName, ""])
                 // The cadences are kept in the log's metadata, so a `reckon sync` from cron follows them too.
                 let marks = try ledger.store.read { r in
                     (try r.meta(Self.directoryMark + key).flatMap(StoreBytes.u64), try r.meta(Self.userReadMark + key).flatMap(StoreBytes.u64))

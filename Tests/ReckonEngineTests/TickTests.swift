@@ -141,6 +141,27 @@ import Testing
         try await client.shutdown()
     }
 
+    /// An offering whose cluster the log has no observation of is not reconciled because another
+    /// cluster of the config was observed; with no other cluster named (a single-cluster site
+    /// whose sacct spells the name otherwise) any cluster's coverage stands for it.
+    @Test func anotherClustersCoverageDoesNotStandForThisOne() async throws {
+        let h = try await SimulatorHarness.start()
+        defer { Task { await h.stop() } }
+        try h.ingest(Fixtures.path("fixtures/slurm/dump-epoch.psv"))   // observations of cluster "reckon"
+        let client = try h.client()
+        var other = h.offering
+        other.clusterName = "other"
+        var options = OfferingReconciler.Options()
+        options.otherClusters = ["reckon"]
+        let reconciler = { try OfferingReconciler(ledger: h.ledger, offering: other, client: client, clock: FixedClock(SimulatorHarness.now), logger: Logger(label: "test")) }
+        let strict = try await reconciler().run(months: SimulatorHarness.months, options: options)
+        #expect(strict.writes == 0 && strict.desired.isEmpty)
+        #expect(strict.notes.filter { $0.contains("sacct has not been observed since the month began") }.count == 2)
+        let lenient = try await reconciler().run(months: SimulatorHarness.months, options: OfferingReconciler.Options())
+        #expect(lenient.writes > 0)
+        try await client.shutdown()
+    }
+
     /// A log that knows only an earlier window (`reckon ingest --start 2026-10-01 --end 2026-11-01`,
     /// run in November) knows nothing of November, although the import ran in November: with the
     /// first poll failing, October is reconciled and November, which Waldur holds values for, is
