@@ -15,10 +15,6 @@ public enum WaldurConnection {
         guard let token = WaldurToken(raw) else {
             throw ReconcileError.configuration("offerings[\(offering.index)].waldur_api_token: empty; reckon needs an API token")
         }
-        let url = URLComponents(string: offering.apiURL.trimmingCharacters(in: .whitespacesAndNewlines))
-        if offering.allowInsecureHTTP, url?.scheme?.lowercased() == "http", let host = url?.host, !WaldurEndpoint.isLoopback(host: host) {
-            logger.warning("plain http to Waldur is allowed (reckon.allow_insecure_http: true): the API token crosses the network unencrypted", metadata: ["offering": "\(offering.name)"])
-        }
         if !offering.verifySSL {
             logger.warning("TLS certificate verification is off for this offering (verify_ssl: false)", metadata: ["offering": "\(offering.name)"])
         }
@@ -29,8 +25,11 @@ public enum WaldurConnection {
                                           requestTimeout: .seconds(requestTimeoutSeconds), retry: retry,
                                           userAgent: WaldurEndpoint.defaultUserAgent(version: userAgentVersion))
         } catch {
-            guard case .invalidConfiguration(let why) = error, why.contains("plain http") else { throw error }
+            guard case .insecureHTTP = error else { throw error }
             throw ReconcileError.configuration("offerings[\(offering.index)].waldur_api_url: \"\(offering.apiURL)\" is plain http to a host that is not loopback, so the API token would cross the network unencrypted; use https, or set reckon.allow_insecure_http: true")
+        }
+        if endpoint.baseURL.hasPrefix("http:"), !WaldurEndpoint.isLoopback(host: endpoint.host) {   // allowed by allow_insecure_http
+            logger.warning("plain http to Waldur is allowed (reckon.allow_insecure_http: true): the API token crosses the network unencrypted", metadata: ["offering": "\(offering.name)"])
         }
         return WaldurClient(endpoint: endpoint, logger: logger)
     }
@@ -53,7 +52,7 @@ public enum WaldurConnection {
         guard let e = error as? WaldurError else { return .ambiguous(message: "\(error)") }
         switch e {
         case .backfillRefused(let m): return .needsStaff(message: m.description)
-        case .unauthorized, .forbidden, .notFound, .validation, .invalidRequest, .invalidConfiguration:
+        case .unauthorized, .forbidden, .notFound, .validation, .invalidRequest, .invalidConfiguration, .insecureHTTP:
             return .rejected(status: e.status ?? 0, message: e.description)
         case .unexpectedStatus(let status, _) where status < 500:
             return .rejected(status: status, message: e.description)

@@ -67,8 +67,7 @@ public struct WaldurEndpoint: Sendable, CustomStringConvertible {
             throw .invalidConfiguration("api_url must not embed credentials")
         }
         if scheme == "http" && !allowInsecureHTTP && !WaldurEndpoint.isLoopback(host: host) {
-            throw .invalidConfiguration(
-                "api_url \"\(apiURL)\" uses plain http to a non-loopback host; use https or allow insecure http explicitly")
+            throw .insecureHTTP(url: apiURL)
         }
         guard (1...100).contains(pageSize) else {
             throw .invalidConfiguration("page size \(pageSize) must be between 1 and 100")

@@ -6,6 +6,9 @@
 public enum WaldurError: Error, Sendable, CustomStringConvertible {
     /// The endpoint settings are unusable (bad URL, plain HTTP to a remote host, bad page size).
     case invalidConfiguration(String)
+    /// The API URL is plain `http` to a host that is not loopback, and the endpoint was not told
+    /// to allow that: the token would cross the network unencrypted.
+    case insecureHTTP(url: String)
     /// The client refused to send a request that Waldur would store wrongly or reject
     /// (negative amount, duplicate component type, bad username).
     case invalidRequest(String)
@@ -43,7 +46,7 @@ public enum WaldurError: Error, Sendable, CustomStringConvertible {
         case .rateLimited: 429
         case .serverUnavailable(let status, _), .unexpectedStatus(let status, _): status
         case .retriesExhausted(_, let last): last.status
-        case .invalidConfiguration, .invalidRequest, .transport, .invalidResponse: nil
+        case .invalidConfiguration, .insecureHTTP, .invalidRequest, .transport, .invalidResponse: nil
         }
     }
 
@@ -55,7 +58,7 @@ public enum WaldurError: Error, Sendable, CustomStringConvertible {
              .serverUnavailable(_, let message), .unexpectedStatus(_, let message):
             message
         case .retriesExhausted(_, let last): last.serverMessage
-        case .invalidConfiguration, .invalidRequest, .transport, .invalidResponse: nil
+        case .invalidConfiguration, .insecureHTTP, .invalidRequest, .transport, .invalidResponse: nil
         }
     }
 
@@ -70,6 +73,7 @@ public enum WaldurError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidConfiguration(let text): "invalid Waldur configuration: \(text)"
+        case .insecureHTTP(let url): "invalid Waldur configuration: api_url \"\(url)\" uses plain http to a non-loopback host; use https"
         case .invalidRequest(let text): "refused to send an invalid Waldur request: \(text)"
         case .unauthorized(let message): "Waldur rejected the token (401): \(message)"
         case .forbidden(let message): "Waldur refused permission (403): \(message)"
