@@ -55,7 +55,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let health = HealthState(intervalSeconds: interval)
-        let heartbeat = setup.config.reckon.heartbeatFile ?? (setup.stateDirectory + "/heartbeat")
+        let heartbeat = setup.heartbeatPath
         // The loop returns only after --ticks or a graceful shutdown, and then the daemon ends.
         // Services are named, so an error names them and never prints their state.
         var services = [ServiceGroupConfiguration.ServiceConfiguration(

@@ -17,6 +17,9 @@ struct ReconcileSetup: Sendable {
     let stateDirectory: String
     let clock: any WallClock
 
+    /// The file written after every tick (`reckon.heartbeat_file`, else `<state_dir>/heartbeat`).
+    var heartbeatPath: String { config.reckon.heartbeatFile ?? (stateDirectory + "/heartbeat") }
+
     /// Loads everything (taking the state directory's lock first when `lock`), runs `body`, and
     /// shuts the clients down whatever happens.
     static func with<T: Sendable>(global: GlobalOptions, lock: Bool, _ body: (ReconcileSetup) async throws -> T) async throws -> T {

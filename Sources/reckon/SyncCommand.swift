@@ -34,7 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
             let decision = ReconcileDecision.Options(holdDecreases: setup.config.reckon.holdDecreases, releaseHeld: release)
             let result = await setup.tick.run(decision: decision, pollSacct: poll)
             // As the daemon does after each tick, so a `reckon sync` from cron is watched the same way.
-            Heartbeat.touch(setup.config.reckon.heartbeatFile ?? (setup.stateDirectory + "/heartbeat"), at: setup.clock.now())
+            Heartbeat.touch(setup.heartbeatPath, at: setup.clock.now())
             return (result, setup.logger)
         }
         TickSummary.print(result)
