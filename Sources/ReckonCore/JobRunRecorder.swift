@@ -23,10 +23,12 @@ public struct JobRunRecorder {
     /// has, and reads the usage of a finished run from the bytes too; the `JobRun` is decoded
     /// again only in the rare cases that need it (a changed or a running run).
     public struct PreparedRun: Sendable {
-        /// The first version's encoded event, then the run-index key: one allocation per run,
-        /// made on the parsing thread and freed on the recording one.
-        private let bytes: [UInt8]
+        /// The first version's encoded event, then the run-index key, at `[start, end)` of an
+        /// arena shared with other runs (see ``PreparedRunArena``).
+        private let arena: PreparedRunArena
+        private let start: Int
         private let keyStart: Int
+        private let end: Int
         public let cluster: String
         /// Whether this run's first-version usage is already in the batch's presumed usage (see
         /// ``JobRunRecorder/presumeNew(_:)``).
@@ -36,38 +38,48 @@ public struct JobRunRecorder {
         public var lineDigest: Int?
 
         /// The first version as an encoded ``Event/jobRunObserved(_:)``, superseding nothing.
-        public var firstVersion: [UInt8] { Array(bytes[..<keyStart]) }
+        public var firstVersion: [UInt8] { withFirstVersion { Array($0) } }
         /// The run's ``JobRunIdentity/keyBytes``.
-        public var key: [UInt8] { Array(bytes[keyStart...]) }
+        public var key: [UInt8] { withKey { Array($0) } }
 
         /// ``firstVersion``, lent for the call.
+        @inline(__always)
         public func withFirstVersion<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<keyStart])) }
+            try withExtendedLifetime(arena) { try body(arena.bytes(start, keyStart)) }
         }
 
         /// ``key``, lent for the call.
+        @inline(__always)
         public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[keyStart...])) }
+            try withExtendedLifetime(arena) { try body(arena.bytes(keyStart, end)) }
         }
 
         /// Bytes made elsewhere (the sacct parser's fast path writes them straight from a line);
         /// they must be exactly what ``init(_:)`` makes of the same run.
         public init(firstVersion: [UInt8], key: [UInt8], cluster: String) {
-            bytes = firstVersion + key
-            keyStart = firstVersion.count
-            self.cluster = cluster
+            self = firstVersion.withUnsafeBytes { f in key.withUnsafeBytes { k in PreparedRun(firstVersion: f, key: k, cluster: cluster) } }
         }
 
-        /// ``init(firstVersion:key:cluster:)`` from bytes lent for the call, copied once.
+        /// ``init(firstVersion:key:cluster:)`` from bytes lent for the call, copied once into an
+        /// arena of their own.
         public init(firstVersion: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, cluster: String) {
             let total = firstVersion.count + key.count
-            bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-                let raw = UnsafeMutableRawBufferPointer(buffer)
-                raw.copyMemory(from: firstVersion)
-                UnsafeMutableRawBufferPointer(rebasing: raw[firstVersion.count...]).copyMemory(from: key)
-                initialized = total
-            }
-            keyStart = firstVersion.count
+            let arena = PreparedRunArena(capacity: total)
+            let free = UnsafeMutableRawBufferPointer(arena.free)
+            free.copyMemory(from: firstVersion)
+            UnsafeMutableRawBufferPointer(rebasing: free[firstVersion.count...]).copyMemory(from: key)
+            let at = arena.seal(total)
+            self.init(arena: arena, start: at, keyStart: at + firstVersion.count, end: at + total, cluster: cluster)
+        }
+
+        /// A run whose first version is sealed in `arena` at `[start, keyStart)` and its key at
+        /// `[keyStart, end)` (the sacct fast path writes both there directly).
+        public init(arena: PreparedRunArena, start: Int, keyStart: Int, end: Int, cluster: String) {
+            precondition(0 <= start && start <= keyStart && keyStart <= end && end <= arena.used, "a prepared run outside its arena's sealed bytes")
+            self.arena = arena
+            self.start = start
+            self.keyStart = keyStart
+            self.end = end
             self.cluster = cluster
         }
 

@@ -17,8 +17,26 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// that sorts after it is new, and ``insertIfAbsent(_:in:key:)`` appends it instead of
     /// searching for it (run-index keys arrive in DBIndex order, which Slurm only increases).
     private var lastKeys = [LastKey](repeating: .unknown, count: StoreTable.allCases.count)
-    /// The remembered last keys' bytes, by slot (kept as buffers, refilled in place).
-    private var lastKeyBytes = [[UInt8]](repeating: [], count: StoreTable.allCases.count)
+    /// The remembered last keys' bytes: one buffer of LMDB's largest key size per slot, refilled
+    /// with a plain copy (an array refilled in place cost ~500 instructions a key, and this runs
+    /// for every run and every usage cell of an import).
+    private let lastKeyBuffer: UnsafeMutablePointer<UInt8>
+    private var lastKeyCounts = [Int](repeating: 0, count: StoreTable.allCases.count)
+    private let lastKeyCapacity: Int
+
+    override init(_ txn: OpaquePointer, environment: LMDBEnvironment) {
+        lastKeyCapacity = max(environment.maxKeySize, 1)
+        lastKeyBuffer = .allocate(capacity: lastKeyCapacity * StoreTable.allCases.count)
+        super.init(txn, environment: environment)
+    }
+
+    deinit { lastKeyBuffer.deallocate() }
+
+    /// The remembered last key of `slot` (valid while it is `.known` and not refilled).
+    @inline(__always)
+    private func lastKey(_ slot: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: lastKeyBuffer + slot * lastKeyCapacity, count: lastKeyCounts[slot])
+    }
 
     private enum LastKey {
         case unknown
@@ -117,7 +135,8 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         let rc = LMDBValue.with(key) { k in mdb_del(txn, environment.databases.handle(table), &k, nil) }
         if rc == MDB_NOTFOUND { return }
         try check(rc, "delete from \(table)")
-        if case .known = lastKeys[Self.slot(table)], lastKeyBytes[Self.slot(table)] == key { lastKeys[Self.slot(table)] = .unknown }
+        let slot = Self.slot(table)
+        if case .known = lastKeys[slot], lastKey(slot).elementsEqual(key) { lastKeys[slot] = .unknown }
     }
 
     /// `MDB_APPEND`: LMDB answers `MDB_KEYEXIST` for a key that does not sort after the last.
@@ -163,15 +182,19 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         case .unknown: return false
         case .empty: return true
         case .known:
-            return lastKeyBytes[slot].withUnsafeBufferPointer { StoreBytes.precede($0, key.assumingMemoryBound(to: UInt8.self)) }
+            return StoreBytes.precede(lastKey(slot), key.assumingMemoryBound(to: UInt8.self))
         }
     }
 
     /// Remembers `key` as the table's last.
     private func remember(_ key: UnsafeRawBufferPointer, in table: StoreTable) {
         let slot = Self.slot(table)
-        lastKeyBytes[slot].removeAll(keepingCapacity: true)
-        lastKeyBytes[slot].append(contentsOf: key)
+        guard key.count <= lastKeyCapacity, let from = key.baseAddress else {
+            lastKeys[slot] = .unknown   // not storable anyway; LMDB has refused it already
+            return
+        }
+        UnsafeMutableRawPointer(lastKeyBuffer + slot * lastKeyCapacity).copyMemory(from: from, byteCount: key.count)
+        lastKeyCounts[slot] = key.count
         lastKeys[slot] = .known
     }
 
@@ -182,7 +205,7 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         case .unknown: return
         case .empty: remember(key, in: table)
         case .known:
-            if lastKeyBytes[slot].withUnsafeBufferPointer({ StoreBytes.precede($0, key.assumingMemoryBound(to: UInt8.self)) }) {
+            if StoreBytes.precede(lastKey(slot), key.assumingMemoryBound(to: UInt8.self)) {
                 remember(key, in: table)
             }
         }

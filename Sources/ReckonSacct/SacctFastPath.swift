@@ -59,12 +59,14 @@ struct SacctFastPath {
         return starts.withUnsafeBufferPointer { s in
             ends.withUnsafeBufferPointer { e in
                 FieldReader(base: base, starts: UnsafeBufferPointer(rebasing: s[0..<n]), ends: UnsafeBufferPointer(rebasing: e[0..<n]))
-                    .prepared(parser, cache: &tresCache)
+                    .prepared(parser, cache: &tresCache, arena: &arena)
             }
         }
     }
 
     private var tresCache = TRESEncodingCache()
+    /// Where prepared runs are written (see ``PreparedRunArena``).
+    private var arena = PreparedRunArena(capacity: PreparedRunArena.standardCapacity)
 
     /// Splits a plain ASCII line into the header's fields; nil for anything else.
     private mutating func split(_ line: UnsafeRawBufferPointer, parser: SacctRecordParser) -> UnsafePointer<UInt8>? {
@@ -401,8 +403,9 @@ private struct FieldReader {
     @inline(__always)
     func bytes(_ r: (Int, Int)) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base + r.0, count: r.1 - r.0) }
 
-    /// ``run(_:)``'s run as the recorder's bytes, written directly (see ``SacctFastPath/prepared(_:parser:)``).
-    func prepared(_ p: SacctRecordParser, cache: inout TRESEncodingCache) -> SacctFastPath.Prepared? {
+    /// ``run(_:)``'s run as the recorder's bytes, written directly into `arena`'s free end
+    /// (replaced by a fresh one when it has too little room left; see ``SacctFastPath/prepared(_:parser:)``).
+    func prepared(_ p: SacctRecordParser, cache: inout TRESEncodingCache, arena: inout PreparedRunArena) -> SacctFastPath.Prepared? {
         guard let scanned = scan(p) else { return nil }
         guard case .scan(let sc) = scanned else { return .step }
         let limit = SacctRecordParser.maxNameBytes
@@ -413,64 +416,72 @@ private struct FieldReader {
         var defaultCluster = p.defaultCluster
         guard defaultCluster.utf8.count <= limit else { return nil }
         let tresLimit = SacctRecordParser.maxTRESNameBytes
-        // Room for the event: the line's text plus every varint and code at its widest, and two
-        // TRES lists of at most 16 items. A write that would not fit makes this line take the
-        // general path instead.
-        let room = (ends.last ?? 0) + 4_096
         return defaultCluster.withUTF8 { dflt -> SacctFastPath.Prepared? in
             let cluster = sc.cluster.map(bytes) ?? dflt
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { ebuf -> SacctFastPath.Prepared? in
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: cluster.count + 32) { kbuf -> SacctFastPath.Prepared? in
-                    guard var w = ByteCursor(ebuf), var k = ByteCursor(kbuf) else { return nil }
-                    w.u8(1); w.u8(1); w.varint(0)   // job run observed, version 1, supersedes nothing
-                    if sc.dbIndex > 0 {
-                        w.u8(1); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.dbIndex)
-                        k.u8(1); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.dbIndex)
-                    } else {
-                        w.u8(2); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.jobIDRaw); w.zigzag(sc.submit)
-                        k.u8(2); k.varint(UInt64(cluster.count)); k.raw(cluster); k.u64BE(sc.jobIDRaw); k.u64BE(UInt64(bitPattern: sc.submit))
-                    }
-                    w.varint(UInt64(jobIDRange.1 - jobIDRange.0)); w.raw(bytes(jobIDRange))
-                    let a = sc.account
-                    w.varint(UInt64(a.1 - a.0))
-                    if sc.accountHasUpper {
-                        for i in a.0..<a.1 { let b = base[i]; w.u8(b &- 65 < 26 ? b + 32 : b) }
-                    } else {
-                        w.raw(bytes(a))
-                    }
-                    w.varint(UInt64(sc.user.1 - sc.user.0)); w.raw(bytes(sc.user))
-                    EventCodec.encodeState(utf8: sc.state.map(bytes) ?? UnsafeBufferPointer(start: nil, count: 0), into: &w)
-                    w.zigzag(sc.submit)
-                    var flags: UInt8 = 0
-                    if sc.start != nil { flags |= 1 }
-                    if sc.end != nil { flags |= 2 }
-                    if sc.alloc != nil { flags |= 4 }
-                    if sc.req != nil { flags |= 8 }
-                    let flagsAt = w.count
-                    w.u8(flags)
-                    if let s = sc.start { w.zigzag(s - sc.submit) }
-                    if let e = sc.end { w.zigzag(e - (sc.start ?? sc.submit)) }
-                    w.zigzag(sc.suspended)
-                    let allocAt = w.count
-                    if let r = sc.alloc {
-                        guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
-                    }
-                    let reqAt = w.count
-                    if let r = sc.req {
-                        guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
-                        // ReqTRES equal to AllocTRES (most jobs) is stored once, with a flag
-                        if sc.alloc != nil, w.count - reqAt == reqAt - allocAt,
-                           EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: w.written[allocAt..<reqAt]),
-                                                  UnsafeBufferPointer(rebasing: w.written[reqAt..<w.count])) {
-                            w.truncate(to: reqAt)
-                            w.patch(at: flagsAt, flags | 16)
-                        }
-                    }
-                    guard !w.overflowed, !k.overflowed else { return nil }
-                    let clusterName = sc.cluster.map(string) ?? p.defaultCluster
-                    return .run(JobRunRecorder.PreparedRun(firstVersion: UnsafeRawBufferPointer(w.written), key: UnsafeRawBufferPointer(k.written), cluster: clusterName))
+            // Room for the event and its key: the line's text plus every varint and code at its
+            // widest, two TRES lists of at most 16 items, and the key. A write that would not
+            // fit makes this line take the general path instead.
+            let room = (ends.last ?? 0) + 4_096 + cluster.count + 32
+            var free = arena.free
+            if free.count < room {
+                arena = PreparedRunArena(capacity: max(PreparedRunArena.standardCapacity, room))
+                free = arena.free
+            }
+            guard var w = ByteCursor(free) else { return nil }
+            w.u8(1); w.u8(1); w.varint(0)   // job run observed, version 1, supersedes nothing
+            if sc.dbIndex > 0 {
+                w.u8(1); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.dbIndex)
+            } else {
+                w.u8(2); w.varint(UInt64(cluster.count)); w.raw(cluster); w.varint(sc.jobIDRaw); w.zigzag(sc.submit)
+            }
+            w.varint(UInt64(jobIDRange.1 - jobIDRange.0)); w.raw(bytes(jobIDRange))
+            let a = sc.account
+            w.varint(UInt64(a.1 - a.0))
+            if sc.accountHasUpper {
+                for i in a.0..<a.1 { let b = base[i]; w.u8(b &- 65 < 26 ? b + 32 : b) }
+            } else {
+                w.raw(bytes(a))
+            }
+            w.varint(UInt64(sc.user.1 - sc.user.0)); w.raw(bytes(sc.user))
+            EventCodec.encodeState(utf8: sc.state.map(bytes) ?? UnsafeBufferPointer(start: nil, count: 0), into: &w)
+            w.zigzag(sc.submit)
+            var flags: UInt8 = 0
+            if sc.start != nil { flags |= 1 }
+            if sc.end != nil { flags |= 2 }
+            if sc.alloc != nil { flags |= 4 }
+            if sc.req != nil { flags |= 8 }
+            let flagsAt = w.count
+            w.u8(flags)
+            if let s = sc.start { w.zigzag(s - sc.submit) }
+            if let e = sc.end { w.zigzag(e - (sc.start ?? sc.submit)) }
+            w.zigzag(sc.suspended)
+            let allocAt = w.count
+            if let r = sc.alloc {
+                guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
+            }
+            let reqAt = w.count
+            if let r = sc.req {
+                guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
+                // ReqTRES equal to AllocTRES (most jobs) is stored once, with a flag
+                if sc.alloc != nil, w.count - reqAt == reqAt - allocAt,
+                   EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: w.written[allocAt..<reqAt]),
+                                          UnsafeBufferPointer(rebasing: w.written[reqAt..<w.count])) {
+                    w.truncate(to: reqAt)
+                    w.patch(at: flagsAt, flags | 16)
                 }
             }
+            // The run-index key (``JobRunIdentity/keyBytes``), right after the event.
+            let keyAt = w.count
+            if sc.dbIndex > 0 {
+                w.u8(1); w.varint(UInt64(cluster.count)); w.raw(cluster); w.u64BE(sc.dbIndex)
+            } else {
+                w.u8(2); w.varint(UInt64(cluster.count)); w.raw(cluster); w.u64BE(sc.jobIDRaw); w.u64BE(UInt64(bitPattern: sc.submit))
+            }
+            guard !w.overflowed else { return nil }
+            let clusterName = sc.cluster.map(string) ?? p.defaultCluster
+            let total = w.count
+            let at = arena.seal(total)
+            return .run(JobRunRecorder.PreparedRun(arena: arena, start: at, keyStart: at + keyAt, end: at + total, cluster: clusterName))
         }
     }
 
