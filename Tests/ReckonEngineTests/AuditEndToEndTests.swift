@@ -12,18 +12,19 @@ import Testing
         defer { Task { await h.stop() } }
         let dump = Fixtures.path("fixtures/slurm/dump-epoch.psv")
         try h.ingest(dump)
-        let client = try h.client()
-        _ = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
-        let text = try String(contentsOfFile: dump, encoding: .utf8)
-            .replacingOccurrences(of: "6|6|7|reckon|hpc_alloc_b|alice|COMPLETED|1795746501|1795746504|1795746512|8|",
-                                  with: "6|6|7|reckon|hpc_alloc_b|alice|COMPLETED|1795746501|1795746504|1795746508|4|")
-        let changed = h.directory + "-audit.psv"
-        try text.write(toFile: changed, atomically: true, encoding: .utf8)
-        try h.ingest(changed, observedAt: 1_795_746_541)
-        let changedSeq = try h.events() - 2
-        let r = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
-        #expect(r.errors.isEmpty, "\(r.errors)")
-        try await client.shutdown()
+        let changedSeq = try await h.withClient { client in
+            _ = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
+            let text = try String(contentsOfFile: dump, encoding: .utf8)
+                .replacingOccurrences(of: "6|6|7|reckon|hpc_alloc_b|alice|COMPLETED|1795746501|1795746504|1795746512|8|",
+                                      with: "6|6|7|reckon|hpc_alloc_b|alice|COMPLETED|1795746501|1795746504|1795746508|4|")
+            let changed = h.directory + "-audit.psv"
+            try text.write(toFile: changed, atomically: true, encoding: .utf8)
+            try h.ingest(changed, observedAt: 1_795_746_541)
+            let changedSeq = try h.events() - 2
+            let r = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
+            #expect(r.errors.isEmpty, "\(r.errors)")
+            return changedSeq
+        }
 
         let report = try AuditQuery(ledger: h.ledger, offerings: h.config.offerings)
             .audit(resource: "HPC_ALLOC_B", month: BillingMonth(year: 2026, month: 11)!)

@@ -51,9 +51,9 @@ import WaldurSimulator
     @Test func aNonStaffTokenIsRefusedClearly() async throws {
         let (h, o) = try await harness(token: SimulatorHarness.providerToken)
         defer { Task { await h.stop() } }
-        let client = try WaldurConnection.client(for: o, logger: Logger(label: "test"))
-        await #expect(throws: BackfillError.notStaff(username: "reporter")) { try await backfill(h, o, client).checkStaff() }
-        try await client.shutdown()
+        try await withShutdown(of: try WaldurConnection.client(for: o, logger: Logger(label: "test"))) { client in
+            await #expect(throws: BackfillError.notStaff(username: "reporter")) { try await backfill(h, o, client).checkStaff() }
+        }
     }
 
     @Test func sendsEverythingOnceResumesAndThenSendsNothing() async throws {
@@ -61,43 +61,43 @@ import WaldurSimulator
         defer { Task { await h.stop() } }
         let range = try Backfill.range(start: "2026-09-01", end: "2026-11-15", calendar: utc, now: SimulatorHarness.now)
         // The second set_usage is applied and its answer dropped (the client does not retry): ambiguous.
-        let flaky = try WaldurConnection.client(for: o, logger: Logger(label: "test"), retry: .none, requestTimeoutSeconds: 5)
-        try await h.sim.setFaults(SimulatorFaults(paths: ["/api/marketplace-component-usages/set_usage/"],
-                                                  script: [.init(kind: "none"), .init(kind: "drop_after_write")]))
-        try await backfill(h, o, flaky).checkStaff()
-        let first = try await backfill(h, o, flaky).run(range, resources: [], dryRun: false, skipUserUsage: false) { _, _, _ in }
-        #expect(first.map(\.month.description) == ["2026-09", "2026-10", "2026-11"])
-        #expect(first.allSatisfy { $0.ok }, "\(first.map(\.errors))")
-        // September: alice 2 CPUs × 3600 s = 120 CPU-min; October: bob 4 × 1800 s = 120 CPU-min, 30 GPU-min;
-        // November: carol 1 × 600 s = 10 CPU-min (harness units: cpu factor 1, mem 1024, gpu 1).
-        let client = try WaldurConnection.client(for: o, logger: Logger(label: "test"))
-        let sep = try await h.stored(BillingMonth(year: 2026, month: 9)!, client: client)
-        #expect(sep[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_a"]!, month: BillingMonth(year: 2026, month: 9)!, component: "cpu")] == WaldurAmount(hundredths: 12_000))
-        let oct = try await h.stored(BillingMonth(year: 2026, month: 10)!, client: client)
-        #expect(oct[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_b"]!, month: BillingMonth(year: 2026, month: 10)!, component: "gres/gpu")] == WaldurAmount(hundredths: 3_000))
-        #expect(oct[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_b"]!, month: BillingMonth(year: 2026, month: 10)!, component: "cpu", user: "bob")] == WaldurAmount(hundredths: 12_000))
-        let nov = try await h.stored(BillingMonth(year: 2026, month: 11)!, client: client)
-        #expect(nov[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_a"]!, month: BillingMonth(year: 2026, month: 11)!, component: "cpu")] == WaldurAmount(hundredths: 1_000))
-        let posts = await h.posts()
-        let second = try await backfill(h, o, client).run(range, resources: [], dryRun: false, skipUserUsage: false) { _, _, _ in }
-        #expect(second.allSatisfy { $0.writes == 0 && $0.ok })
-        #expect(await h.posts() == posts)
-        #expect(try h.ledger.store.read { try ReconcileState.replay($0) }.openIntents.isEmpty)
-        try await flaky.shutdown()
-        try await client.shutdown()
+        try await withShutdown(of: try WaldurConnection.client(for: o, logger: Logger(label: "test"), retry: .none, requestTimeoutSeconds: 5)) { flaky in
+            try await h.sim.setFaults(SimulatorFaults(paths: ["/api/marketplace-component-usages/set_usage/"],
+                                                      script: [.init(kind: "none"), .init(kind: "drop_after_write")]))
+            try await backfill(h, o, flaky).checkStaff()
+            let first = try await backfill(h, o, flaky).run(range, resources: [], dryRun: false, skipUserUsage: false) { _, _, _ in }
+            #expect(first.map(\.month.description) == ["2026-09", "2026-10", "2026-11"])
+            #expect(first.allSatisfy { $0.ok }, "\(first.map(\.errors))")
+            // September: alice 2 CPUs × 3600 s = 120 CPU-min; October: bob 4 × 1800 s = 120 CPU-min, 30 GPU-min;
+            // November: carol 1 × 600 s = 10 CPU-min (harness units: cpu factor 1, mem 1024, gpu 1).
+            try await withShutdown(of: try WaldurConnection.client(for: o, logger: Logger(label: "test"))) { client in
+                let sep = try await h.stored(BillingMonth(year: 2026, month: 9)!, client: client)
+                #expect(sep[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_a"]!, month: BillingMonth(year: 2026, month: 9)!, component: "cpu")] == WaldurAmount(hundredths: 12_000))
+                let oct = try await h.stored(BillingMonth(year: 2026, month: 10)!, client: client)
+                #expect(oct[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_b"]!, month: BillingMonth(year: 2026, month: 10)!, component: "gres/gpu")] == WaldurAmount(hundredths: 3_000))
+                #expect(oct[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_b"]!, month: BillingMonth(year: 2026, month: 10)!, component: "cpu", user: "bob")] == WaldurAmount(hundredths: 12_000))
+                let nov = try await h.stored(BillingMonth(year: 2026, month: 11)!, client: client)
+                #expect(nov[UsageTarget(resource: SimulatorHarness.resources["hpc_alloc_a"]!, month: BillingMonth(year: 2026, month: 11)!, component: "cpu")] == WaldurAmount(hundredths: 1_000))
+                let posts = await h.posts()
+                let second = try await backfill(h, o, client).run(range, resources: [], dryRun: false, skipUserUsage: false) { _, _, _ in }
+                #expect(second.allSatisfy { $0.writes == 0 && $0.ok })
+                #expect(await h.posts() == posts)
+                #expect(try h.ledger.store.read { try ReconcileState.replay($0) }.openIntents.isEmpty)
+            }
+        }
     }
 
     @Test func resourceFilterAndDryRun() async throws {
         let (h, o) = try await harness(token: SimulatorHarness.staffToken)
         defer { Task { await h.stop() } }
-        let client = try WaldurConnection.client(for: o, logger: Logger(label: "test"))
-        let range = try Backfill.range(start: "2026-09-01", end: "2026-10-31", calendar: utc, now: SimulatorHarness.now)
-        let dry = try await backfill(h, o, client).run(range, resources: ["HPC_ALLOC_B"], dryRun: true, skipUserUsage: true) { _, _, _ in }
-        #expect(dry.map(\.writes) == [0, 1])     // only hpc_alloc_b, only totals: October's one set_usage
-        #expect(await h.posts() == 0)
-        await #expect(throws: BackfillError.unknownResource("nope")) {
-            _ = try await backfill(h, o, client).run(range, resources: ["nope"], dryRun: true, skipUserUsage: false) { _, _, _ in }
+        try await withShutdown(of: try WaldurConnection.client(for: o, logger: Logger(label: "test"))) { client in
+            let range = try Backfill.range(start: "2026-09-01", end: "2026-10-31", calendar: utc, now: SimulatorHarness.now)
+            let dry = try await backfill(h, o, client).run(range, resources: ["HPC_ALLOC_B"], dryRun: true, skipUserUsage: true) { _, _, _ in }
+            #expect(dry.map(\.writes) == [0, 1])     // only hpc_alloc_b, only totals: October's one set_usage
+            #expect(await h.posts() == 0)
+            await #expect(throws: BackfillError.unknownResource("nope")) {
+                _ = try await backfill(h, o, client).run(range, resources: ["nope"], dryRun: true, skipUserUsage: false) { _, _, _ in }
+            }
         }
-        try await client.shutdown()
     }
 }

@@ -40,52 +40,52 @@ import WaldurSimulator
                                              offeringUUID: SimulatorHarness.offering,
                                              components: [Component(name: "cpu", unitFactor: ExactDecimal(parsing: "1")!),
                                                           Component(name: "mem", unitFactor: ExactDecimal(parsing: "1024")!)])
-        let client = try WaldurConnection.client(for: offering, logger: Logger(label: "test"), requestTimeoutSeconds: 10)
-        let eventsBefore = try h.events()
-        let months = [BillingMonth(year: 2026, month: 10)!, BillingMonth(year: 2026, month: 11)!]
-        let reconciler = try OfferingReconciler(ledger: ledger, offering: offering, client: client, clock: FixedClock(Self.now), logger: Logger(label: "test"))
-        let r = try await reconciler.run(months: months, options: .init())
-        #expect(r.errors.isEmpty, "\(r.errors)")
-        // One set_usage per resource, one set_user_usages per (resource, component).
-        let expectedWrites = Self.resourceCount * 3
-        #expect(r.writes == expectedWrites && r.accepted == expectedWrites && r.confirmed == expectedWrites && r.diverged == 0)
-        let posts = await h.posts()
-        #expect(posts == expectedWrites)
+        try await withShutdown(of: try WaldurConnection.client(for: offering, logger: Logger(label: "test"), requestTimeoutSeconds: 10)) { client in
+            let eventsBefore = try h.events()
+            let months = [BillingMonth(year: 2026, month: 10)!, BillingMonth(year: 2026, month: 11)!]
+            let reconciler = try OfferingReconciler(ledger: ledger, offering: offering, client: client, clock: FixedClock(Self.now), logger: Logger(label: "test"))
+            let r = try await reconciler.run(months: months, options: .init())
+            #expect(r.errors.isEmpty, "\(r.errors)")
+            // One set_usage per resource, one set_user_usages per (resource, component).
+            let expectedWrites = Self.resourceCount * 3
+            #expect(r.writes == expectedWrites && r.accepted == expectedWrites && r.confirmed == expectedWrites && r.diverged == 0)
+            let posts = await h.posts()
+            #expect(posts == expectedWrites)
 
-        // The log: runs of at most writeChunk intents, each followed by the outcomes of exactly
-        // those intents in the same order; one confirmation per intent.
-        let events = try ledger.store.read { try $0.events(from: eventsBefore, limit: 1_000_000) }
-        var intents: [Sequence64] = [], outcomes: [Sequence64] = [], confirmations: [Sequence64] = []
-        var runs: [[Sequence64]] = [], outcomeRuns: [[Sequence64]] = []
-        var last = ""
-        for e in events {
-            switch e.event {
-            case .submissionIntended:
-                intents.append(e.sequence)
-                if last == "intent" { runs[runs.count - 1].append(e.sequence) } else { runs.append([e.sequence]) }
-                last = "intent"
-            case .submissionOutcome(let o):
-                outcomes.append(o.intent)
-                if last == "outcome" { outcomeRuns[outcomeRuns.count - 1].append(o.intent) } else { outcomeRuns.append([o.intent]) }
-                last = "outcome"
-            case .submissionConfirmed(let c):
-                confirmations.append(c.intent)
-                last = "confirmation"
-            default:
-                last = "other"
+            // The log: runs of at most writeChunk intents, each followed by the outcomes of exactly
+            // those intents in the same order; one confirmation per intent.
+            let events = try ledger.store.read { try $0.events(from: eventsBefore, limit: 1_000_000) }
+            var intents: [Sequence64] = [], outcomes: [Sequence64] = [], confirmations: [Sequence64] = []
+            var runs: [[Sequence64]] = [], outcomeRuns: [[Sequence64]] = []
+            var last = ""
+            for e in events {
+                switch e.event {
+                case .submissionIntended:
+                    intents.append(e.sequence)
+                    if last == "intent" { runs[runs.count - 1].append(e.sequence) } else { runs.append([e.sequence]) }
+                    last = "intent"
+                case .submissionOutcome(let o):
+                    outcomes.append(o.intent)
+                    if last == "outcome" { outcomeRuns[outcomeRuns.count - 1].append(o.intent) } else { outcomeRuns.append([o.intent]) }
+                    last = "outcome"
+                case .submissionConfirmed(let c):
+                    confirmations.append(c.intent)
+                    last = "confirmation"
+                default:
+                    last = "other"
+                }
             }
-        }
-        #expect(intents.count == expectedWrites)
-        #expect(runs.count > 2)
-        #expect(runs.allSatisfy { $0.count <= OfferingReconciler.writeChunk })
-        #expect(runs.contains { $0.count == OfferingReconciler.writeChunk })
-        #expect(outcomeRuns == runs)
-        #expect(outcomes.sorted() == intents && confirmations.sorted() == intents)
+            #expect(intents.count == expectedWrites)
+            #expect(runs.count > 2)
+            #expect(runs.allSatisfy { $0.count <= OfferingReconciler.writeChunk })
+            #expect(runs.contains { $0.count == OfferingReconciler.writeChunk })
+            #expect(outcomeRuns == runs)
+            #expect(outcomes.sorted() == intents && confirmations.sorted() == intents)
 
-        // Converged: the next run writes nothing.
-        let again = try await reconciler.run(months: months, options: .init())
-        #expect(again.writes == 0 && again.errors.isEmpty)
-        try await client.shutdown()
+            // Converged: the next run writes nothing.
+            let again = try await reconciler.run(months: months, options: .init())
+            #expect(again.writes == 0 && again.errors.isEmpty)
+        }
         await h.stop()
     }
 }

@@ -76,8 +76,13 @@ struct SimulatorHarness {
         return SimulatorHarness(sim: sim, ledger: ledger, offering: offering, config: config, directory: dir)
     }
 
-    func client(retry: WaldurRetryPolicy = WaldurRetryPolicy(initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50), totalBudget: .seconds(10), maxRetryAfter: .seconds(2))) throws -> WaldurClient {
-        try WaldurConnection.client(for: offering, logger: Logger(label: "test"), retry: retry, requestTimeoutSeconds: 5)
+    static let testRetry = WaldurRetryPolicy(initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50), totalBudget: .seconds(10), maxRetryAfter: .seconds(2))
+
+    /// Runs `body` with a client of the harness's offering, and shuts the client down afterwards
+    /// whether `body` returns or throws (see ``withShutdown(of:_:)``).
+    @discardableResult
+    func withClient<T>(retry: WaldurRetryPolicy = testRetry, _ body: (WaldurClient) async throws -> T) async throws -> T {
+        try await withShutdown(of: try WaldurConnection.client(for: offering, logger: Logger(label: "test"), retry: retry, requestTimeoutSeconds: 5), body)
     }
 
     func ingest(_ path: String, observedAt: EpochSeconds = 1_795_746_541) throws {
@@ -117,4 +122,21 @@ struct SimulatorHarness {
         await sim.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// Runs `body` with `client` and always shuts the client down: after `body` returns, and also
+/// when it throws (then the error of `body` is the one rethrown). AsyncHTTPClient traps in debug
+/// builds on a client deinitialised without `shutdown()` ("Client not shut down before the
+/// deinit"), which would crash the whole `swift test` run instead of failing the one test.
+@discardableResult
+func withShutdown<T>(of client: WaldurClient, _ body: (WaldurClient) async throws -> T) async throws -> T {
+    let result: T
+    do {
+        result = try await body(client)
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+    try await client.shutdown()
+    return result
 }

@@ -52,38 +52,38 @@ import Testing
     @Test func aMonthTheLogKnowsNothingOfFailsTheCheck() async throws {
         let h = try await SimulatorHarness.start()
         defer { Task { await h.stop() } }
-        let client = try h.client()
-        var report = Verifier.Report()
-        try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &report)
-        #expect(!report.ok)
-        #expect(report.errors == ["2026-11: the log holds no sacct observation of this month; ingest it first (reckon ingest --start … --end …)"])
-        try await client.shutdown()
+        try await h.withClient { client in
+            var report = Verifier.Report()
+            try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &report)
+            #expect(!report.ok)
+            #expect(report.errors == ["2026-11: the log holds no sacct observation of this month; ingest it first (reckon ingest --start … --end …)"])
+        }
     }
 
     @Test func waldurAgreesAfterSyncAndAnAlteredValueIsDetected() async throws {
         let h = try await SimulatorHarness.start()
         defer { Task { await h.stop() } }
         try h.ingest(Fixtures.path("fixtures/slurm/dump-epoch.psv"))
-        let client = try h.client()
-        _ = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
-        var ok = Verifier.Report()
-        try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &ok)
-        #expect(ok.ok, "\(ok.disagreements)")
-        #expect(ok.compared > 10)
-        // Someone changes a stored total in Waldur behind reckon's back.
-        let resource = SimulatorHarness.resources["hpc_alloc_b"]!
-        try await client.setUsage(resourceUUID: WaldurUUID(resource)!, usages: [WaldurUsageItem(type: "cpu", amount: ReckonWaldur.WaldurAmount("1.00")!)],
-                                  date: Date(timeIntervalSince1970: TimeInterval(SimulatorHarness.now - 600)))
-        var bad = Verifier.Report()
-        try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &bad)
-        #expect(bad.disagreements.count == 1)
-        #expect(bad.disagreements.first?.resource == resource && bad.disagreements.first?.theirs == WaldurAmount(hundredths: 100))
-        // verify records nothing; a sync then corrects Waldur.
-        let fixed = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
-        #expect(fixed.writes == 1)
-        var again = Verifier.Report()
-        try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &again)
-        #expect(again.ok)
-        try await client.shutdown()
+        try await h.withClient { client in
+            _ = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
+            var ok = Verifier.Report()
+            try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &ok)
+            #expect(ok.ok, "\(ok.disagreements)")
+            #expect(ok.compared > 10)
+            // Someone changes a stored total in Waldur behind reckon's back.
+            let resource = SimulatorHarness.resources["hpc_alloc_b"]!
+            try await client.setUsage(resourceUUID: WaldurUUID(resource)!, usages: [WaldurUsageItem(type: "cpu", amount: ReckonWaldur.WaldurAmount("1.00")!)],
+                                      date: Date(timeIntervalSince1970: TimeInterval(SimulatorHarness.now - 600)))
+            var bad = Verifier.Report()
+            try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &bad)
+            #expect(bad.disagreements.count == 1)
+            #expect(bad.disagreements.first?.resource == resource && bad.disagreements.first?.theirs == WaldurAmount(hundredths: 100))
+            // verify records nothing; a sync then corrects Waldur.
+            let fixed = try await h.reconciler(client).run(months: SimulatorHarness.months, options: .init())
+            #expect(fixed.writes == 1)
+            var again = Verifier.Report()
+            try await Verifier.againstWaldur(reconciler: try h.reconciler(client), month: november, report: &again)
+            #expect(again.ok)
+        }
     }
 }

@@ -172,9 +172,9 @@ import WaldurSimulator
         let endpoint = try WaldurEndpoint(
             apiURL: "http://127.0.0.1:\(port)/api/", token: token, connectTimeout: .seconds(2),
             retry: WaldurRetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(5)))
-        let client = WaldurClient(endpoint: endpoint)
-        let error = await Self.thrown { _ = try await client.me() }
-        try await client.shutdown()
+        let error = try await withShutdown(of: WaldurClient(endpoint: endpoint)) { client in
+            await Self.thrown { _ = try await client.me() }
+        }
         guard case .retriesExhausted(2, .transport)? = error else { Issue.record("got \(String(describing: error))"); return }
     }
 

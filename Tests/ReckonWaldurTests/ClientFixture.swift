@@ -153,6 +153,23 @@ func withClient(
     await simulator.stop()
 }
 
+/// Runs `body` with `client` and always shuts the client down: after `body` returns, and also
+/// when it throws (then the error of `body` is the one rethrown). AsyncHTTPClient traps in debug
+/// builds on a client deinitialised without `shutdown()` ("Client not shut down before the
+/// deinit"), which would crash the whole `swift test` run instead of failing the one test.
+@discardableResult
+func withShutdown<T>(of client: WaldurClient, _ body: (WaldurClient) async throws -> T) async throws -> T {
+    let result: T
+    do {
+        result = try await body(client)
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+    try await client.shutdown()
+    return result
+}
+
 /// Stored usages as the simulator reports them (`/_sim/usages`).
 func stored(_ simulator: WaldurSimulator) async -> (usages: [[String: Any]], userUsages: [[String: Any]]) {
     let text = await simulator.storedUsagesJSON()

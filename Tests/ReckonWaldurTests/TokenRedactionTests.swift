@@ -65,8 +65,7 @@ import WaldurSimulator
         if let token = WaldurToken(Self.secret) {
             await record { _ = try WaldurEndpoint(apiURL: "http://waldur.example.org/api/", token: token) }
             let insecure = try WaldurEndpoint(apiURL: "https://waldur.example.org/api/", token: token, verifySSL: false)
-            let client = WaldurClient(endpoint: insecure, logger: logs.logger("insecure"))
-            try await client.shutdown()
+            try await withShutdown(of: WaldurClient(endpoint: insecure, logger: logs.logger("insecure"))) { _ in }
         }
 
         let kinds = descriptions.joined(separator: "\n")

@@ -29,11 +29,11 @@ import WaldurSimulator
         let port = try #require(Int(first.dropFirst(prefix.count)))
         #expect(port > 0)
 
-        let harness = SimProbe(baseURL: "http://127.0.0.1:\(port)")
-        let answer = try await harness.get("/api/users/me/", token: "fedcba9876543210fedcba9876543210fedcba98")
-        #expect(answer.status == 200)
-        #expect(answer.object["is_staff"] as? Bool == true)
-        try await harness.close()
+        try await SimProbe.with(baseURL: "http://127.0.0.1:\(port)") { harness in
+            let answer = try await harness.get("/api/users/me/", token: "fedcba9876543210fedcba9876543210fedcba98")
+            #expect(answer.status == 200)
+            #expect(answer.object["is_staff"] as? Bool == true)
+        }
 
         task.cancel()
         _ = await task.result

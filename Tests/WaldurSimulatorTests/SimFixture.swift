@@ -100,8 +100,15 @@ final class SimHarness: Sendable {
         simulator = try await WaldurSimulator.start(seed: seed, statePath: statePath)
         http = HTTPClient(eventLoopGroupProvider: .singleton)
         if let now {
-            let answer = try await send("POST", "/_sim/clock", json: "{\"now\": \"\(now)\"}")
-            #expect(answer.status == 200)
+            // A failed request must not leave the HTTP client unshut: AsyncHTTPClient traps on that
+            // in debug builds ("Client not shut down before the deinit"), crashing the whole run.
+            do {
+                let answer = try await send("POST", "/_sim/clock", json: "{\"now\": \"\(now)\"}")
+                #expect(answer.status == 200)
+            } catch {
+                await close()
+                throw error
+            }
         }
     }
 
@@ -190,5 +197,21 @@ final class SimProbe: Sendable {
 
     func close() async throws {
         try await http.shutdown()
+    }
+
+    /// Runs `body` with a probe of `baseURL` and always shuts its HTTP client down, also when
+    /// `body` throws (AsyncHTTPClient traps on a client deinitialised without shutdown).
+    @discardableResult
+    static func with<T>(baseURL: String, _ body: (SimProbe) async throws -> T) async throws -> T {
+        let probe = SimProbe(baseURL: baseURL)
+        let result: T
+        do {
+            result = try await body(probe)
+        } catch {
+            try? await probe.http.shutdown()
+            throw error
+        }
+        try await probe.close()
+        return result
     }
 }
