@@ -47,15 +47,20 @@ public struct IngestService {
         let size = 1 << 20
         do {
             while true {
-                var chunk = Data(count: size)
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw IngestError.cannotRead(path: path, message: String(cString: strerror(errno)))
+                // Uninitialised memory, filled by read(2): `Data(count:)` would zero each
+                // megabyte first.
+                guard let memory = malloc(size) else {
+                    throw IngestError.cannotRead(path: path, message: "out of memory for a read buffer of \(size) bytes")
                 }
-                if n == 0 { break }
-                if n < size { chunk.count = n }
-                let shared = chunk
+                let n = read(fd, memory, size)
+                if n <= 0 {
+                    let e = errno
+                    free(memory)
+                    if n == 0 { break }
+                    if e == EINTR { continue }
+                    throw IngestError.cannotRead(path: path, message: String(cString: strerror(e)))
+                }
+                let shared = Data(bytesNoCopy: memory, count: n, deallocator: .free)
                 hashing.async { shared.withUnsafeBytes { hasher.update($0) } }
                 try shared.withUnsafeBytes { try session.consume($0) }
             }

@@ -57,7 +57,19 @@ public struct UsageQuery {
     public func monthReports(_ months: [BillingMonth], grouping: UsageReport.Grouping, components: [Component]?) throws -> [UsageReport] {
         let settings = ledger.settings
         return try ledger.store.read { r in
-            try months.map { try Self.monthReport($0, in: r, settings: settings, grouping: grouping, components: components) }
+            // The running runs are read once for all the months (each is an event to decode).
+            let marks = try observationMarks(r)
+            let wanted = Set(months)
+            var running: [BillingMonth: [[UInt8]: Int128]] = [:]
+            try forEachOpenRun(r) { run in
+                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                    if wanted.contains(k.month) { running[k.month, default: [:]][k.bytes, default: 0] += v }
+                }
+            }
+            return try months.map {
+                try Self.monthReport($0, in: r, settings: settings, grouping: grouping, components: components,
+                                     known: (marks, running[$0] ?? [:]))
+            }
         }
     }
 
@@ -74,8 +86,11 @@ public struct UsageQuery {
     }
 
     /// ``monthReport(_:grouping:components:)`` in the caller's read snapshot.
+    /// `known`: the observation marks and the month's running usage by key, when the caller
+    /// has read them already.
     static func monthReport(_ month: BillingMonth, in r: any EventStoreReader, settings: ProjectionSettings,
-                            grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
+                            grouping: UsageReport.Grouping, components: [Component]?,
+                            known: (marks: [String: EpochSeconds], running: [[UInt8]: Int128])? = nil) throws -> UsageReport {
         let period = month.description
         /// The dictionary path: names that bytes cannot stand for.
         func byDictionary() throws -> UsageReport {
@@ -83,11 +98,16 @@ public struct UsageQuery {
             return Self.report(native, period: period, grouping: grouping, components: components, observedUntil: marks)
         }
         guard components?.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) ?? true else { return try byDictionary() }
-        let marks = try observationMarks(r)
+        let marks: [String: EpochSeconds]
         var running: [[UInt8]: Int128] = [:]
-        try forEachOpenRun(r) { run in
-            UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
-                if k.month == month { running[k.bytes, default: 0] += v }
+        if let known {
+            (marks, running) = known
+        } else {
+            marks = try observationMarks(r)
+            try forEachOpenRun(r) { run in
+                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                    if k.month == month { running[k.bytes, default: 0] += v }
+                }
             }
         }
         // One pass over the cells in key order. An owner's cells are adjacent: each owner is

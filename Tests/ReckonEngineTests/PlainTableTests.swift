@@ -64,4 +64,35 @@ import Testing
         #expect(String(decoding: UsageReportText.table([], grouping: .resource), as: UTF8.self)
                 == PlainTable(headers: UsageReportText.headers(.resource), rightAligned: [3]).render())
     }
+
+    /// From ``UsageReportText/parallelRows`` rows on, the table is made in two halves on two
+    /// threads; it must still be exactly `PlainTable`'s. The widest cells of each column are in
+    /// the second half only, the halves' boundary falls inside a report, one report is empty, and
+    /// one set has its only non-ASCII name in the second half.
+    @Test func aLargeTableMadeInHalvesIsThePlainTableOfItsRows() {
+        let n = UsageReportText.parallelRows + 1_001
+        func rows(_ range: Range<Int>, _ period: String, wideAt: Int, name: String) -> [UsageReport.Row] {
+            range.map { i in
+                .init(resource: i == wideAt ? name : "hpc_\(i % 97)", user: i % 5 == 0 ? nil : "u\(i % 13)",
+                      component: i == wideAt ? "gres/gpu" : "cpu", period: period, native: Int128(i),
+                      amount: WaldurAmount(hundredths: i == wideAt ? 123_456_789_012 : Int128(i)))
+            }
+        }
+        for name in ["a_resource_name_wider_than_every_other", "jüri_øre_ressurss"] {
+            let wide = n * 3 / 4
+            let set = [
+                UsageReport(rows: rows(0..<(n / 3), "2026-10", wideAt: -1, name: name), period: "2026-10", observedUntil: [:]),
+                UsageReport(rows: [], period: "2026-11", observedUntil: [:]),
+                UsageReport(rows: rows((n / 3)..<n, "2026-12", wideAt: wide, name: name), period: "2026-12", observedUntil: [:]),
+            ]
+            for grouping in UsageReport.Grouping.allCases {
+                var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
+                for r in set.flatMap(\.rows) {
+                    t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
+                                            : [r.resource, r.component, r.period, r.amount.description])
+                }
+                #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self) == t.render(), "\(name) \(grouping)")
+            }
+        }
+    }
 }
