@@ -214,13 +214,16 @@ public enum StoreBytes {
     public static func i128(_ v: Int128, into bytes: inout [UInt8]) {
         let u = UInt128(bitPattern: v)
         if bytes.count != 16 { bytes = [UInt8](repeating: 0, count: 16) }
-        for i in 0..<16 { bytes[i] = UInt8(truncatingIfNeeded: u >> UInt128(8 * (15 - i))) }
+        bytes.withUnsafeMutableBytes { b in
+            b.storeBytes(of: UInt64(truncatingIfNeeded: u >> 64).bigEndian, toByteOffset: 0, as: UInt64.self)
+            b.storeBytes(of: UInt64(truncatingIfNeeded: u).bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
     }
     public static func i128(_ b: UnsafeRawBufferPointer) -> Int128? {
         guard b.count == 16 else { return nil }
-        var u: UInt128 = 0
-        for x in b { u = (u << 8) | UInt128(x) }
-        return Int128(bitPattern: u)
+        let high = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let low = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        return Int128(bitPattern: UInt128(high) << 64 | UInt128(low))
     }
     public static func i128(_ b: [UInt8]) -> Int128? { b.withUnsafeBytes { i128($0) } }
 }

@@ -148,7 +148,9 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         }
         if rc == MDB_KEYEXIST { throw .corrupt("a key put after the last of \(table) does not sort after it") }
         try check(rc, "append to \(table)")
-        key.withUnsafeBytes { remember($0, in: table) }
+        // Not copied: a table filled by appends is not searched in the same transaction, and
+        // should it be, its last key is read again once.
+        lastKeys[Self.slot(table)] = .unknown
     }
 
     private static func slot(_ table: StoreTable) -> Int {
