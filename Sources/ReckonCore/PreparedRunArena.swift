@@ -13,7 +13,7 @@ public final class PreparedRunArena: @unchecked Sendable {
     /// Bytes in all.
     public let capacity: Int
     /// Bytes sealed so far; ``free`` starts here.
-    public private(set) var used = 0
+    @exclusivity(unchecked) public private(set) var used = 0
 
     /// The size a reader's arenas have (256 KiB: ~2,000 runs of a typical sacct line).
     public static let standardCapacity = 256 * 1024

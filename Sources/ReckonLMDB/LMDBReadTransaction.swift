@@ -8,9 +8,9 @@ import ReckonCore
 /// Valid only during the closure it was handed to: afterwards every call throws.
 class LMDBReadTransaction: EventStoreReader {
     let environment: LMDBEnvironment
-    private var txn: OpaquePointer?
+    @exclusivity(unchecked) private var txn: OpaquePointer?
     /// The number of events, once known (a snapshot's does not change; a writer keeps it current).
-    var cachedEventCount: UInt64?
+    @exclusivity(unchecked) var cachedEventCount: UInt64?
 
     init(_ txn: OpaquePointer, environment: LMDBEnvironment) {
         self.txn = txn

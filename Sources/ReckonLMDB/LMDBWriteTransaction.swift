@@ -16,12 +16,12 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// The last key of each table as far as this transaction knows it, by ``slot(_:)``: a key
     /// that sorts after it is new, and ``insertIfAbsent(_:in:key:)`` appends it instead of
     /// searching for it (run-index keys arrive in DBIndex order, which Slurm only increases).
-    private var lastKeys = [LastKey](repeating: .unknown, count: StoreTable.allCases.count)
+    @exclusivity(unchecked) private var lastKeys = [LastKey](repeating: .unknown, count: StoreTable.allCases.count)
     /// The remembered last keys' bytes: one buffer of LMDB's largest key size per slot, refilled
     /// with a plain copy (an array refilled in place cost ~500 instructions a key, and this runs
     /// for every run and every usage cell of an import).
     private let lastKeyBuffer: UnsafeMutablePointer<UInt8>
-    private var lastKeyCounts = [Int](repeating: 0, count: StoreTable.allCases.count)
+    @exclusivity(unchecked) private var lastKeyCounts = [Int](repeating: 0, count: StoreTable.allCases.count)
     private let lastKeyCapacity: Int
 
     override init(_ txn: OpaquePointer, environment: LMDBEnvironment) {

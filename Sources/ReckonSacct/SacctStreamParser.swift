@@ -317,10 +317,10 @@ enum ReadAhead {
 /// One thread's part of reading ahead: its own fast path (buffers and TRES cache) and the results
 /// for its lines, in order. Used by one thread at a time.
 final class LookaheadReader: @unchecked Sendable {
-    private var fast = SacctFastPath(fieldCount: 16)
+    @exclusivity(unchecked) private var fast = SacctFastPath(fieldCount: 16)
     /// The lines to read: whole lines, each ending in a newline, of the chunk being consumed.
     var region = UnsafeRawBufferPointer(start: nil, count: 0)
-    var lines: [ReadAhead] = []
+    @exclusivity(unchecked) var lines: [ReadAhead] = []
 
     /// Reads every line of ``region`` as the fast path of ``SacctStreamParser`` would, without
     /// deciding anything the general path decides.
