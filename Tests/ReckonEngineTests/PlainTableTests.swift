@@ -25,6 +25,16 @@ import Testing
         #expect(PlainTable(headers: ["A", "BB"]).render() == "A  BB\n-  --")
     }
 
+    /// What `PlainTable` makes of the reports' rows: the reference `UsageReportText` must match.
+    static func plainTable(_ reports: [UsageReport], _ grouping: UsageReport.Grouping) -> String {
+        var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
+        for r in reports.flatMap(\.rows) {
+            t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
+                                    : [r.resource, r.component, r.period, r.amount.description])
+        }
+        return t.render()
+    }
+
     /// `reckon usage` renders its rows without `PlainTable` (``UsageReportText``); the text must be
     /// what `PlainTable` makes of the same rows, for both groupings, several reports, names that
     /// are wider in bytes than in characters, names all ASCII, an empty user and a header wider
@@ -52,12 +62,8 @@ import Testing
         ]
         for (name, set) in [("mixed", reports), ("ascii", ascii), ("jüri by resource", [reports[0]])] {
             for grouping in UsageReport.Grouping.allCases {
-                var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
-                for r in set.flatMap(\.rows) {
-                    t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
-                                            : [r.resource, r.component, r.period, r.amount.description])
-                }
-                #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self) == t.render(), "\(name) \(grouping)")
+                #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self)
+                        == Self.plainTable(set, grouping), "\(name) \(grouping)")
             }
         }
         // And a table of headers only.
@@ -86,12 +92,8 @@ import Testing
                 UsageReport(rows: rows((n / 3)..<n, "2026-12", wideAt: wide, name: name), period: "2026-12", observedUntil: [:]),
             ]
             for grouping in UsageReport.Grouping.allCases {
-                var t = PlainTable(headers: UsageReportText.headers(grouping), rightAligned: [grouping == .user ? 4 : 3])
-                for r in set.flatMap(\.rows) {
-                    t.add(grouping == .user ? [r.resource, r.user ?? "", r.component, r.period, r.amount.description]
-                                            : [r.resource, r.component, r.period, r.amount.description])
-                }
-                #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self) == t.render(), "\(name) \(grouping)")
+                #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self)
+                        == Self.plainTable(set, grouping), "\(name) \(grouping)")
             }
         }
     }
