@@ -66,7 +66,7 @@ public struct SacctRecordAssembler {
             pendingLine = number
             pendingText = line
         } else {
-            out.append(Record(line: number, text: line, outcome: resolveExtraSeparators(fs)))
+            out.append(Record(line: number, text: line, outcome: resolveExtraSeparators(fs, contiguous: true)))
         }
         return out
     }
@@ -84,7 +84,23 @@ public struct SacctRecordAssembler {
     }
 
     /// Tries every way of putting the surplus `|` back into free-text fields.
-    func resolveExtraSeparators(_ fs: [Substring]) -> SacctRecordParser.Outcome {
+    ///
+    /// `contiguous`: the fields were split from one line, so that fields `i...j` joined with `|`
+    /// are exactly that line's text from the start of field `i` to the end of field `j` — a
+    /// candidate's merged field is then a slice of the line instead of a new string. A record
+    /// glued from several lines (a field holding a newline) is joined as text.
+    func resolveExtraSeparators(_ fields: [Substring], contiguous: Bool = false) -> SacctRecordParser.Outcome {
+        var fs = fields
+        var contiguous = contiguous
+        if !contiguous {
+            // Fields of several lines: joined once and split again, they are slices of one text
+            // — used only when that gives back exactly the same fields.
+            let again = Substring(fields.joined(separator: "|")).split(separator: "|", omittingEmptySubsequences: false)
+            if again.count == fields.count && again.elementsEqual(fields) {
+                fs = again
+                contiguous = true
+            }
+        }
         let h = parser.header.count
         let extra = fs.count - h
         let free = parser.header.freeTextColumns
@@ -95,35 +111,40 @@ public struct SacctRecordAssembler {
         var bestScore = -1
         var tried = 0
         var alloc = [Int](repeating: 0, count: free.count)
-        func rebuild() -> [Substring] {
-            var out: [Substring] = []
-            out.reserveCapacity(h)
+        // Column → its place in `free` (or -1), once: every candidate is rebuilt from it.
+        var freeSlot = [Int](repeating: -1, count: h)
+        for (k, c) in free.enumerated() where c < h { freeSlot[c] = k }
+        var candidate: [Substring] = []
+        candidate.reserveCapacity(h)
+        func rebuild() {
+            candidate.removeAll(keepingCapacity: true)
             var src = 0
-            var col = 0
-            var extraFor: [Int: Int] = [:]
-            for (k, c) in free.enumerated() { extraFor[c] = alloc[k] }
-            while col < h {
-                let n = extraFor[col] ?? 0
+            for col in 0..<h {
+                let k = freeSlot[col]
+                let n = k >= 0 ? alloc[k] : 0
                 if n > 0 {
-                    out.append(Substring(fs[src...(src + n)].joined(separator: "|")))
+                    if contiguous {
+                        let first = fs[src], last = fs[src + n]
+                        candidate.append(first.base[first.startIndex..<last.endIndex])
+                    } else {
+                        candidate.append(Substring(fs[src...(src + n)].joined(separator: "|")))
+                    }
                     src += n + 1
                 } else {
-                    out.append(fs[src])
+                    candidate.append(fs[src])
                     src += 1
                 }
-                col += 1
             }
-            return out
         }
         func enumerate(_ k: Int, _ remaining: Int) {
             guard tried < 5000 else { return }
             if k == free.count - 1 {
                 alloc[k] = remaining
                 tried += 1
-                if case .malformed = parser.parse(rebuild()) {} else {
-                    let fields = rebuild()
-                    let o = parser.parse(fields)
-                    let score = plausibility(fields)
+                rebuild()
+                let o = parser.parse(candidate)
+                if case .malformed = o {} else {
+                    let score = plausibility(candidate)
                     if score > bestScore { found = [o]; bestScore = score } else if score == bestScore, !found.contains(o) { found.append(o) }
                 }
                 return

@@ -111,4 +111,42 @@ import Testing
         #expect(p.malformed.first?.reason == "TRES name \"\(String(repeating: "x", count: 40))…\" is 600 bytes long; reckon accepts at most 64")
         #expect(p.malformed.last?.reason == "Account is 600 bytes long; reckon accepts at most 128")
     }
+
+    /// Surplus `|` in free-text columns, on one line and in a record over two lines (a
+    /// multi-line SubmitLine). Worked out by hand:
+    /// - header 1 has 16 columns; JobName (1), SubmitLine (8) and Comment (9) are free text;
+    /// - line A has 19 fields, 3 surplus `|`. Submit (7) holds a time only if JobName takes
+    ///   exactly 1 (`a|b`), and Start (10) only if SubmitLine and Comment take the other 2
+    ///   between them. The three ways to split those 2 give the same run, as neither column is
+    ///   part of a run: job 7, DBIndex 70, account hpc_a, user ann, 1100–1200, cpu=2;
+    /// - record B is two lines, glued at the newline in SubmitLine: 9 + 10 − 1 = 18 fields, so 2
+    ///   surplus `|`. JobName taking one would put SubmitLine's text into Submit, so both go to
+    ///   SubmitLine and Comment, in one of three ways, all the same run: job 8, 1100–1300;
+    /// - header 2 has 15 columns; JobName (1) and Comment (4) are free text, with Account and
+    ///   User between them. Line C has 16 fields, so 1 surplus `|`. In JobName (`a|b`) it reads
+    ///   account hpc_a and user ann. In Comment (`ann|x`) it reads account b and user hpc_a.
+    ///   Every typed column is the same under both, so they score the same: two readings, and
+    ///   the record is reported as ambiguous.
+    @Test func surplusSeparatorsInFreeTextColumns() throws {
+        let header1 = "JobIDRaw|JobName|DBIndex|Cluster|Account|User|State|Submit|SubmitLine|Comment|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"
+        let a = "7|a|b|70|c|hpc_a|ann|COMPLETED|1000|sbatch j.sh|x|y|z|1100|1200|100|0|cpu=2|cpu=2"
+        let b1 = "8|job8|80|c|hpc_a|ann|COMPLETED|1000|sbatch --wrap 'a"
+        let b2 = "|| b'||1100|1300|200|0|cpu=1|cpu=1"
+        let (runs, p) = try SampleFiles.parse(text: [header1, a, b1, b2].joined(separator: "\n") + "\n")
+        #expect(p.malformedCount == 0, "\(p.malformed)")
+        #expect(runs.map(\.jobID) == ["7", "8"])
+        #expect(runs.first?.identity == .dbIndex(cluster: "c", index: 70))
+        #expect(runs.first?.account == "hpc_a" && runs.first?.user == "ann")
+        #expect(runs.first?.start == 1100 && runs.first?.end == 1200 && runs.first?.allocTRES?["cpu"] == 2)
+        #expect(runs.last?.identity == .dbIndex(cluster: "c", index: 80))
+        #expect(runs.last?.start == 1100 && runs.last?.end == 1300)
+
+        let header2 = "JobIDRaw|JobName|Account|User|Comment|DBIndex|Cluster|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"
+        let c = "9|a|b|hpc_a|ann|x|90|c|COMPLETED|1000|1100|1400|300|0|cpu=1|cpu=1"
+        let (none, q) = try SampleFiles.parse(text: header2 + "\n" + c + "\n")
+        #expect(none.isEmpty)
+        #expect(q.malformedCount == 1)
+        #expect(q.malformed.first?.line == 2)
+        #expect(q.malformed.first?.reason.contains("can be placed in more than one way") == true, "\(q.malformed)")
+    }
 }
