@@ -82,28 +82,10 @@ public struct UsageAccumulator: Sendable {
         let al = Int(ownerAccountLength[o]), ul = Int(ownerUserLength[o])
         guard al == account.count, ul == user.count else { return false }
         let s = Int(ownerStart[o])
-        return arena.withUnsafeBytes { a in
-            Self.same(UnsafeRawBufferPointer(rebasing: a[s..<(s + al)]), account)
-                && Self.same(UnsafeRawBufferPointer(rebasing: a[(s + al + 1)..<(s + al + 1 + ul)]), user)
+        return arena.withUnsafeBufferPointer { a in
+            EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: a[s..<(s + al)]), account.assumingMemoryBound(to: UInt8.self))
+                && EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: a[(s + al + 1)..<(s + al + 1 + ul)]), user.assumingMemoryBound(to: UInt8.self))
         }
-    }
-
-    /// Byte equality of two buffers of the same length, eight bytes at a time.
-    @inline(__always)
-    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        let n = a.count
-        guard n == b.count else { return false }
-        guard n > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
-        var i = 0
-        while i + 8 <= n {
-            if pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-            i += 8
-        }
-        while i < n {
-            if pa.load(fromByteOffset: i, as: UInt8.self) != pb.load(fromByteOffset: i, as: UInt8.self) { return false }
-            i += 1
-        }
-        return true
     }
 
     private mutating func growOwners() {

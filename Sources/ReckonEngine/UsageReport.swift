@@ -58,17 +58,10 @@ public struct UsageQuery {
         let settings = ledger.settings
         return try ledger.store.read { r in
             // The running runs are read once for all the months (each is an event to decode).
-            let marks = try observationMarks(r)
-            let wanted = Set(months)
-            var running: [BillingMonth: [[UInt8]: Int128]] = [:]
-            try forEachOpenRun(r) { run in
-                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
-                    if wanted.contains(k.month) { running[k.month, default: [:]][k.bytes, default: 0] += v }
-                }
-            }
+            let (marks, running) = try Self.runningUsage(months, in: r, settings: settings)
             return try months.map {
                 try Self.monthReport($0, in: r, settings: settings, grouping: grouping, components: components,
-                                     known: (marks, running[$0] ?? [:]))
+                                     marks: marks, running: running[$0] ?? [:])
             }
         }
     }
@@ -82,15 +75,33 @@ public struct UsageQuery {
     /// invalid UTF-8 is repaired, which bytes would not do.
     public func monthReport(_ month: BillingMonth, grouping: UsageReport.Grouping, components: [Component]?) throws -> UsageReport {
         let settings = ledger.settings
-        return try ledger.store.read { r in try Self.monthReport(month, in: r, settings: settings, grouping: grouping, components: components) }
+        return try ledger.store.read { r in
+            let (marks, running) = try Self.runningUsage([month], in: r, settings: settings)
+            return try Self.monthReport(month, in: r, settings: settings, grouping: grouping, components: components,
+                                        marks: marks, running: running[month] ?? [:])
+        }
     }
 
-    /// ``monthReport(_:grouping:components:)`` in the caller's read snapshot.
-    /// `known`: the observation marks and the month's running usage by key, when the caller
-    /// has read them already.
+    /// The observation marks, and the usage of running runs up to their cluster's mark in each
+    /// of `months`, by key bytes.
+    static func runningUsage(_ months: [BillingMonth], in r: any EventStoreReader, settings: ProjectionSettings) throws
+        -> (marks: [String: EpochSeconds], running: [BillingMonth: [[UInt8]: Int128]]) {
+        let marks = try observationMarks(r)
+        let wanted = Set(months)
+        var running: [BillingMonth: [[UInt8]: Int128]] = [:]
+        try forEachOpenRun(r) { run in
+            UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
+                if wanted.contains(k.month) { running[k.month, default: [:]][k.bytes, default: 0] += v }
+            }
+        }
+        return (marks, running)
+    }
+
+    /// ``monthReport(_:grouping:components:)`` in the caller's read snapshot, given what
+    /// ``runningUsage(_:in:settings:)`` read there.
     static func monthReport(_ month: BillingMonth, in r: any EventStoreReader, settings: ProjectionSettings,
                             grouping: UsageReport.Grouping, components: [Component]?,
-                            known: (marks: [String: EpochSeconds], running: [[UInt8]: Int128])? = nil) throws -> UsageReport {
+                            marks: [String: EpochSeconds], running: [[UInt8]: Int128]) throws -> UsageReport {
         let period = month.description
         /// The dictionary path: names that bytes cannot stand for.
         func byDictionary() throws -> UsageReport {
@@ -98,18 +109,6 @@ public struct UsageQuery {
             return Self.report(native, period: period, grouping: grouping, components: components, observedUntil: marks)
         }
         guard components?.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) ?? true else { return try byDictionary() }
-        let marks: [String: EpochSeconds]
-        var running: [[UInt8]: Int128] = [:]
-        if let known {
-            (marks, running) = known
-        } else {
-            marks = try observationMarks(r)
-            try forEachOpenRun(r) { run in
-                UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
-                    if k.month == month { running[k.bytes, default: 0] += v }
-                }
-            }
-        }
         // One pass over the cells in key order. An owner's cells are adjacent: each owner is
         // named once, and its cells are kept as (TRES slot, native sum) until the components
         // are known (without a config they are every TRES of the month).

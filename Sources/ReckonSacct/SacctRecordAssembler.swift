@@ -66,7 +66,7 @@ public struct SacctRecordAssembler {
             pendingLine = number
             pendingText = line
         } else {
-            out.append(Record(line: number, text: line, outcome: resolveExtraSeparators(fs, contiguous: true)))
+            out.append(Record(line: number, text: line, outcome: resolveExtraSeparators(fs)))
         }
         return out
     }
@@ -85,22 +85,17 @@ public struct SacctRecordAssembler {
 
     /// Tries every way of putting the surplus `|` back into free-text fields.
     ///
-    /// `contiguous`: the fields were split from one line, so that fields `i...j` joined with `|`
-    /// are exactly that line's text from the start of field `i` to the end of field `j` — a
-    /// candidate's merged field is then a slice of the line instead of a new string. A record
-    /// glued from several lines (a field holding a newline) is joined as text.
-    func resolveExtraSeparators(_ fields: [Substring], contiguous: Bool = false) -> SacctRecordParser.Outcome {
+    ///
+    /// The fields are joined once and split again, so that they are slices of one text, where
+    /// fields `i...j` joined with `|` are that text from the start of field `i` to the end of
+    /// field `j`: a candidate's merged field is then a slice instead of a new string. The
+    /// slices are used only when they are exactly the fields given (else each merged field is
+    /// joined as text).
+    func resolveExtraSeparators(_ fields: [Substring]) -> SacctRecordParser.Outcome {
         var fs = fields
-        var contiguous = contiguous
-        if !contiguous {
-            // Fields of several lines: joined once and split again, they are slices of one text
-            // — used only when that gives back exactly the same fields.
-            let again = Substring(fields.joined(separator: "|")).split(separator: "|", omittingEmptySubsequences: false)
-            if again.count == fields.count && again.elementsEqual(fields) {
-                fs = again
-                contiguous = true
-            }
-        }
+        let again = Substring(fields.joined(separator: "|")).split(separator: "|", omittingEmptySubsequences: false)
+        let contiguous = again.count == fields.count && again.elementsEqual(fields)
+        if contiguous { fs = again }
         let h = parser.header.count
         let extra = fs.count - h
         let free = parser.header.freeTextColumns
