@@ -7,7 +7,9 @@
 /// names are one byte.
 public enum EventCodec {
     /// The newest on-disk format this build writes and reads (stored in the log's metadata).
-    public static let formatVersion: UInt32 = 1
+    /// Format 2 stores the events of a write in blocks (the LMDB store's `LMDBEventRecord`);
+    /// the events themselves are encoded as in format 1, whose stores it reads as they are.
+    public static let formatVersion: UInt32 = 2
 
     enum Kind: UInt8 {
         case jobRunObserved = 1

@@ -79,7 +79,9 @@ struct LMDBDatabases: Sendable {
                                 openRuns: try existing(StoreTable.openRuns.rawValue),
                                 usage: try existing(StoreTable.usage.rawValue),
                                 meta: try existing(StoreTable.meta.rawValue))
-        if format == nil && !readOnly {
+        // A writable open of an older store raises its format: the log may get blocks of
+        // events from now on, which an older reckon would misread (it refuses a newer format).
+        if (format ?? 0) < EventCodec.formatVersion && !readOnly {
             var w = ByteWriter(capacity: 4)
             w.u32BE(EventCodec.formatVersion)
             try check(putBytes(txn, dbs.meta, key: Array(ProjectionMeta.format.utf8), value: w.bytes), "write the format version")
@@ -108,14 +110,16 @@ struct LMDBDatabases: Sendable {
         LMDBValue.with(key) { k in LMDBValue.with(value) { v in mdb_put(txn, dbi, &k, &v, 0) } }
     }
 
-    /// The log is dense: its entry count is one more than its last sequence number.
+    /// The log can be dense: it has no more records than events (a record holds one event or a
+    /// block of them, ``LMDBEventRecord``), and records if and only if events. Gaps inside are
+    /// found when the log is read (``LMDBReadTransaction/forEachEvent(from:_:)``).
     private func checkDensity(_ txn: OpaquePointer, path: String) throws(EventStoreError) {
         var stat = MDB_stat()
         let rc = mdb_stat(txn, events, &stat)
         guard rc == 0 else { throw LMDBStatus.error(rc, operation: "read the events database", path: path, mapSize: 0) }
         let count = try eventCount(txn, path: path)
-        guard UInt64(stat.ms_entries) == count else {
-            throw .corrupt("\(path): the event log has \(stat.ms_entries) entries but sequence numbers up to \(count) (exclusive); they are not dense")
+        guard UInt64(stat.ms_entries) <= count, (stat.ms_entries == 0) == (count == 0) else {
+            throw .corrupt("\(path): the event log has \(stat.ms_entries) records but sequence numbers up to \(count) (exclusive); they are not dense")
         }
     }
 
@@ -130,7 +134,8 @@ struct LMDBDatabases: Sendable {
         if rc == MDB_NOTFOUND { return 0 }
         guard rc == 0 else { throw LMDBStatus.error(rc, operation: "read the last event", path: path, mapSize: 0) }
         let last = try LMDBValue.sequence(key, path: path)
-        guard last < UInt64.max else { throw .corrupt("\(path): the last sequence number is \(last)") }
-        return last + 1
+        let (count, overflow) = last.addingReportingOverflow(try LMDBEventRecord.count(LMDBValue.buffer(value), key: last, path: path))
+        guard !overflow else { throw .corrupt("\(path): the last record's events run past sequence number \(UInt64.max)") }
+        return count
     }
 }

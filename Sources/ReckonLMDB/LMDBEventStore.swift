@@ -109,12 +109,14 @@ public final class LMDBEventStore: EventStore {
         let result: T
         do {
             result = try body(writer)
+            try writer.flushEvents()
         } catch {
             if writer.foundMapFull { return .mapFull(mapSize: environment.mapSize) }
             throw error
         }
         if writer.foundMapFull { return .mapFull(mapSize: environment.mapSize) }
         if let failure = writer.failure { throw failure }   // the body swallowed it; LMDB would not commit
+        writer.closeCursors()   // before the commit, which frees a write transaction's cursors itself
         ended = true   // mdb_txn_commit ends the transaction whether or not it succeeds
         let rc = mdb_txn_commit(txn)
         if rc == MDB_MAP_FULL { return .mapFull(mapSize: environment.mapSize) }

@@ -17,8 +17,22 @@ class LMDBReadTransaction: EventStoreReader {
         self.environment = environment
     }
 
+    /// A cursor on the log for lookups by sequence number, opened on first use and closed by
+    /// ``closeCursors()`` before the transaction ends.
+    @exclusivity(unchecked) private var eventCursor: OpaquePointer?
+
+    /// Closes the cursors this object keeps. Called before the transaction ends: a write
+    /// transaction's cursors must not be closed after it, a read transaction's must be closed.
+    func closeCursors() {
+        if let eventCursor { mdb_cursor_close(eventCursor) }
+        eventCursor = nil
+    }
+
     /// Detaches the object from its transaction, which the store is about to end.
-    func invalidate() { txn = nil }
+    func invalidate() {
+        closeCursors()
+        txn = nil
+    }
 
     /// The live transaction, or an error naming the misuse.
     /// `operation` is built only on failure: this runs for every get and put.
@@ -58,22 +72,44 @@ class LMDBReadTransaction: EventStoreReader {
     }
 
     func eventBytes(at sequence: Sequence64) throws(EventStoreError) -> [UInt8]? {
-        let txn = try live("read event \(sequence)")
-        var value = MDB_val()
-        let rc = LMDBValue.with(sequence: sequence) { key in mdb_get(txn, environment.databases.events, &key, &value) }
-        if rc == MDB_NOTFOUND { return nil }
-        guard rc == 0 else { throw failed(rc, "read event \(sequence)") }
-        return LMDBValue.bytes(value)
+        try storedEvent(at: sequence).map { Array($0) }
     }
 
     /// The event's bytes in the memory map, without a copy.
     func withEventBytes<R>(at sequence: Sequence64, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard let event = try storedEvent(at: sequence) else { return nil }
+        return try body(event)
+    }
+
+    /// The event at `sequence` where the log's records hold it (``LMDBEventRecord``), valid
+    /// until the transaction changes the log or ends: the record keyed by it — a lone event, or
+    /// a block it begins — or else the block before it, if that block reaches it. One cursor
+    /// descent either way.
+    func storedEvent(at sequence: Sequence64) throws(EventStoreError) -> UnsafeRawBufferPointer? {
         let txn = try live("read event \(sequence)")
-        var value = MDB_val()
-        let rc = LMDBValue.with(sequence: sequence) { key in mdb_get(txn, environment.databases.events, &key, &value) }
+        if eventCursor == nil {
+            var cursor: OpaquePointer?
+            let rc = mdb_cursor_open(txn, environment.databases.events, &cursor)
+            guard rc == 0, let cursor else { throw failed(rc, "open a cursor to read event \(sequence)") }
+            eventCursor = cursor
+        }
+        guard let cursor = eventCursor else { return nil }
+        let path = environment.path
+        var key = MDB_val(), value = MDB_val()
+        var rc = LMDBValue.with(sequence: sequence) { k in
+            key = k
+            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+        }
+        if rc == 0, try LMDBValue.sequence(key, path: path) == sequence {
+            return try LMDBEventRecord.event(in: LMDBValue.buffer(value), key: sequence, at: 0, path: path)
+        }
+        guard rc == 0 || rc == MDB_NOTFOUND else { throw failed(rc, "read event \(sequence)") }
+        rc = mdb_cursor_get(cursor, &key, &value, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)
         if rc == MDB_NOTFOUND { return nil }
         guard rc == 0 else { throw failed(rc, "read event \(sequence)") }
-        return try body(LMDBValue.buffer(value))
+        let first = try LMDBValue.sequence(key, path: path)
+        guard first < sequence else { return nil }
+        return try LMDBEventRecord.event(in: LMDBValue.buffer(value), key: first, at: sequence - first, path: path)
     }
 
     func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws {
@@ -84,14 +120,47 @@ class LMDBReadTransaction: EventStoreReader {
                 key = k
                 return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
             }
-            var expected = start
-            while rc == 0 {
-                let sequence = try LMDBValue.sequence(key, path: path)
-                guard sequence == expected else {
-                    throw EventStoreError.corrupt("\(path): expected event \(expected), found \(sequence); sequence numbers are not dense")
+            guard rc == 0 || rc == MDB_NOTFOUND else { throw failed(rc, "read events from \(start)") }
+            // `start` inside a block: begin at that block (the record before the one found).
+            var exact = false
+            if rc == 0 { exact = try LMDBValue.sequence(key, path: path) == start }
+            if !exact {
+                let found = rc
+                rc = mdb_cursor_get(cursor, &key, &value, found == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)
+                if rc == 0 {
+                    let first = try LMDBValue.sequence(key, path: path)
+                    let count = try LMDBEventRecord.count(LMDBValue.buffer(value), key: first, path: path)
+                    if !(first < start && start - first < count) {
+                        // Not in it: back to the record found first (if any).
+                        rc = found == MDB_NOTFOUND ? MDB_NOTFOUND : mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+                    }
+                } else if rc == MDB_NOTFOUND {
+                    rc = found == MDB_NOTFOUND ? MDB_NOTFOUND
+                        : LMDBValue.with(sequence: start) { k in
+                            key = k
+                            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+                        }
                 }
-                if try !body(sequence, LMDBValue.buffer(value)) { return }
-                expected = sequence &+ 1
+            }
+            var expected = start
+            var firstRecord = true
+            while rc == 0 {
+                let first = try LMDBValue.sequence(key, path: path)
+                // Only the first record may begin before `start`; every other begins where the last ended.
+                guard first == expected || (firstRecord && first < expected) else {
+                    throw EventStoreError.corrupt("\(path): expected event \(expected), found \(first); sequence numbers are not dense")
+                }
+                firstRecord = false
+                let skip = expected - first
+                let more = try LMDBEventRecord.forEachEvent(in: LMDBValue.buffer(value), key: first, from: skip, path: path) { i, event in
+                    try body(first &+ i, event)
+                }
+                if !more { return }
+                let count = try LMDBEventRecord.count(LMDBValue.buffer(value), key: first, path: path)
+                guard count > skip else {
+                    throw EventStoreError.corrupt("\(path): expected event \(expected), found \(first); sequence numbers are not dense")
+                }
+                expected = first &+ count
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             guard rc == MDB_NOTFOUND else { throw failed(rc, "read events after \(expected)") }

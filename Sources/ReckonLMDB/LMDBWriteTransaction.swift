@@ -58,22 +58,58 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         return try r.get()
     }
 
+    /// The appends not yet put into the log, grouped into one record (``LMDBEventRecord``).
+    private let block = LMDBEventBlockBuilder()
+
     func append(bytes encoded: UnsafeRawBufferPointer) throws(EventStoreError) -> Sequence64 {
-        let txn = try live("append an event")
+        _ = try live("append an event")
         let sequence = try eventCount()
         guard sequence < UInt64.max else { throw .corrupt("\(environment.path): the log has no sequence number left") }
-        let rc = LMDBValue.with(sequence: sequence) { key in
-            LMDBValue.with(encoded) { value in
-                mdb_put(txn, environment.databases.events, &key, &value, UInt32(MDB_APPEND))
+        if !block.fits(encoded.count) { try flushEvents() }
+        if block.fits(encoded.count) {
+            block.add(encoded, at: sequence)
+        } else if LMDBEventRecord.canStandAlone(encoded) {
+            try putEvents(encoded, from: sequence)   // too large for a block: a record of its own
+        } else {
+            let r: Result<Void, EventStoreError> = LMDBEventRecord.blockOfOne(encoded).withUnsafeBytes { b in
+                Result { () throws(EventStoreError) in try putEvents(b, from: sequence) }
             }
+            try r.get()
+        }
+        cachedEventCount = sequence + 1
+        return sequence
+    }
+
+    /// Puts one record into the log after its last.
+    private func putEvents(_ record: UnsafeRawBufferPointer, from first: Sequence64) throws(EventStoreError) {
+        let txn = try live("append events")
+        let rc = LMDBValue.with(sequence: first) { key in
+            LMDBValue.with(record) { value in mdb_put(txn, environment.databases.events, &key, &value, UInt32(MDB_APPEND)) }
         }
         if rc == MDB_KEYEXIST {
             // MDB_APPEND refuses a key that is not past the last one: the count was wrong.
-            throw .corrupt("\(environment.path): event \(sequence) already exists or is out of order")
+            throw .corrupt("\(environment.path): event \(first) already exists or is out of order")
         }
-        try check(rc, "append event \(sequence)")
-        cachedEventCount = sequence + 1
-        return sequence
+        try check(rc, "append event \(first)")
+    }
+
+    /// Puts the pending appends into the log as one record. The store calls it before the
+    /// commit; reads of the log call it first (a pending event is read from the block itself).
+    func flushEvents() throws(EventStoreError) {
+        let r: Result<Void, EventStoreError>? = block.take { first, record in
+            Result { () throws(EventStoreError) in try putEvents(record, from: first) }
+        }
+        try r?.get()
+    }
+
+    override func storedEvent(at sequence: Sequence64) throws(EventStoreError) -> UnsafeRawBufferPointer? {
+        if let pending = block.event(at: sequence) { return pending }
+        return try super.storedEvent(at: sequence)
+    }
+
+    override func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try flushEvents()
+        try super.forEachEvent(from: start, body)
     }
 
     func put(_ value: [UInt8], in table: StoreTable, key: [UInt8]) throws(EventStoreError) {

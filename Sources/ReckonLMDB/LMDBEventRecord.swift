@@ -1,0 +1,189 @@
+import ReckonCore
+
+/// How events lie in the `events` database (store format 2).
+///
+/// A record's key is the sequence number of its first event (8 bytes big-endian). Its value is
+/// either one event, as its bytes — every record of a format-1 store, and a lone event since —
+/// or a block: the marker byte 0 (no event starts with it: the first byte is the event's kind,
+/// from 1), a varint count, then that many events, each a varint length and its bytes.
+///
+/// A write transaction groups its appends into blocks of up to ``blockBytes``, so an import of
+/// N runs puts about N/5 records into the log instead of N: the per-put cost of LMDB's B-tree
+/// (a descent, the dirty-page search on every level, the node bookkeeping) was the largest
+/// part of recording an event. Blocks stay well under half a page, so they never spill into
+/// overflow pages and a page filled by appends wastes at most a block's worth of space.
+enum LMDBEventRecord {
+    /// The first byte of a block.
+    static let blockMarker: UInt8 = 0
+    /// The most bytes of events (with their length prefixes) grouped into one block.
+    static let blockBytes = 480
+    /// The most events in one block (the count is then a one-byte varint).
+    static let maxBlockEvents = 64
+
+    /// Whether `event` can be stored as a lone record: a block is needed when its first byte
+    /// would read as the marker (or it has none).
+    static func canStandAlone(_ event: UnsafeRawBufferPointer) -> Bool {
+        !event.isEmpty && event[0] != blockMarker
+    }
+
+    /// A block holding only `event` (for an event that cannot stand alone and is too large to
+    /// wait in a block being filled).
+    static func blockOfOne(_ event: UnsafeRawBufferPointer) -> [UInt8] {
+        var record: [UInt8] = [blockMarker, 1]
+        var n = event.count
+        while n >= 0x80 { record.append(UInt8(truncatingIfNeeded: n) | 0x80); n >>= 7 }
+        record.append(UInt8(n))
+        record.append(contentsOf: event)
+        return record
+    }
+
+    /// The number of events a record holds.
+    static func count(_ record: UnsafeRawBufferPointer, key: Sequence64, path: String) throws(EventStoreError) -> UInt64 {
+        guard record.first == blockMarker else { return 1 }
+        var r = Reader(record)
+        r.offset = 1
+        guard let n = r.varint(), n >= 1 else { throw damaged(key, path: path) }
+        return n
+    }
+
+    /// Calls `body` with each event of `record` from index `first` (its sequence number is
+    /// `key + index`) until `body` returns false; returns false then, true after the last.
+    static func forEachEvent(in record: UnsafeRawBufferPointer, key: Sequence64, from first: UInt64, path: String,
+                             _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
+        guard record.first == blockMarker else {
+            return first > 0 ? true : try body(0, record)
+        }
+        var r = Reader(record)
+        r.offset = 1
+        guard let n = r.varint(), n >= 1 else { throw damaged(key, path: path) }
+        var i: UInt64 = 0
+        while i < n {
+            guard let length = r.varint(), let event = r.span(length) else { throw damaged(key, path: path) }
+            if i >= first, try !body(i, event) { return false }
+            i += 1
+        }
+        guard r.isAtEnd else { throw damaged(key, path: path) }
+        return true
+    }
+
+    /// The event at `index` in `record`, or nil when the record holds fewer.
+    static func event(in record: UnsafeRawBufferPointer, key: Sequence64, at index: UInt64, path: String) throws(EventStoreError) -> UnsafeRawBufferPointer? {
+        var found: UnsafeRawBufferPointer?
+        do {
+            _ = try forEachEvent(in: record, key: key, from: index, path: path) { _, event in
+                found = event
+                return false
+            }
+        } catch let error as EventStoreError {
+            throw error
+        } catch {
+            throw damaged(key, path: path)
+        }
+        return found
+    }
+
+    /// Reads the varints and spans of a record (ReckonCore's reader keeps its fast helpers internal).
+    struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        var isAtEnd: Bool { offset >= bytes.count }
+
+        /// A varint of at most 9 bytes, or nil when it runs past the end.
+        mutating func varint() -> UInt64? {
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while offset < bytes.count, shift < 63 {
+                let b = bytes[offset]
+                offset += 1
+                v |= UInt64(b & 0x7f) << shift
+                if b & 0x80 == 0 { return v }
+                shift += 7
+            }
+            return nil
+        }
+
+        /// The next `length` bytes, or nil when they run past the end.
+        mutating func span(_ length: UInt64) -> UnsafeRawBufferPointer? {
+            guard length <= UInt64(bytes.count - offset) else { return nil }
+            let start = offset
+            offset += Int(length)
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+        }
+    }
+
+    static func damaged(_ key: Sequence64, path: String) -> EventStoreError {
+        .corrupt("\(path): the block of events from \(key) is damaged (its count or a length runs past its end)")
+    }
+}
+
+/// The block a write transaction is filling: its appends since the last put into the log,
+/// written as one record (``LMDBEventRecord``) when the next would not fit, before a read of
+/// the log, and before the commit.
+final class LMDBEventBlockBuilder {
+    /// The sequence number of the first pending event.
+    private(set) var first: Sequence64 = 0
+    /// Pending events.
+    private(set) var count = 0
+    /// Marker, count, then the events with their lengths; room for ``LMDBEventRecord/blockBytes``.
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private var used = 2
+    /// Where the last pending event's bytes begin in `buffer`.
+    private var lastStart = 2
+
+    init() {
+        buffer = .allocate(capacity: 2 + LMDBEventRecord.blockBytes)
+        buffer[0] = LMDBEventRecord.blockMarker
+    }
+
+    deinit { buffer.deallocate() }
+
+    private static func varintSize(_ n: Int) -> Int {
+        var size = 1, v = n >> 7
+        while v > 0 { size += 1; v >>= 7 }
+        return size
+    }
+
+    /// Whether an event of `n` bytes fits beside the pending ones.
+    func fits(_ n: Int) -> Bool {
+        count < LMDBEventRecord.maxBlockEvents && used + Self.varintSize(n) + n <= 2 + LMDBEventRecord.blockBytes
+    }
+
+    /// Adds the event at `sequence` (the next after the pending ones); the caller checked ``fits(_:)``.
+    func add(_ event: UnsafeRawBufferPointer, at sequence: Sequence64) {
+        if count == 0 { first = sequence }
+        var n = event.count
+        while n >= 0x80 { buffer[used] = UInt8(truncatingIfNeeded: n) | 0x80; used += 1; n >>= 7 }
+        buffer[used] = UInt8(n); used += 1
+        lastStart = used
+        if let base = event.baseAddress { (buffer + used).update(from: base.assumingMemoryBound(to: UInt8.self), count: event.count) }
+        used += event.count
+        count += 1
+    }
+
+    /// The event at `sequence`, when it is pending.
+    func event(at sequence: Sequence64) -> UnsafeRawBufferPointer? {
+        guard count > 0, sequence >= first, sequence - first < UInt64(count) else { return nil }
+        var r = LMDBEventRecord.Reader(UnsafeRawBufferPointer(start: buffer + 2, count: used - 2))
+        var i: UInt64 = 0
+        while let length = r.varint(), let event = r.span(length) {
+            if first + i == sequence { return event }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Calls `body` with the record of the pending events — the lone event's bytes when it can
+    /// stand alone, else a block — then empties the builder. Nothing when none are pending.
+    func take<R>(_ body: (Sequence64, UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard count > 0 else { return nil }
+        defer { count = 0; used = 2; lastStart = 2 }
+        if count == 1 {
+            let lone = UnsafeRawBufferPointer(start: buffer + lastStart, count: used - lastStart)
+            if LMDBEventRecord.canStandAlone(lone) { return try body(first, lone) }
+        }
+        buffer[1] = UInt8(count)   // at most 64: a one-byte varint
+        return try body(first, UnsafeRawBufferPointer(start: buffer, count: used))
+    }
+}
