@@ -66,16 +66,20 @@ public struct MonthCalendar: Sendable {
         return BillingMonth(ordinal: firstOrdinal + i)
     }
 
-    /// Index into `edges` of the month containing `t`.
+    /// The mean Gregorian month in seconds (146,097 days per 400 years, over 4,800 months).
+    static let meanMonthSeconds: EpochSeconds = 2_629_746
+
+    /// Index into `edges` of the month containing `t`: guessed from the mean month length —
+    /// real edges stay within a few days of it, so the guess is at most one month off — then
+    /// stepped to the edge that starts the month (exact whatever the guess; this runs for every
+    /// run imported and replayed, where a binary search over the 2,760 edges took 12 steps).
     @usableFromInline
     func edgeIndex(containing t: EpochSeconds) -> Int? {
         guard let first = edges.first, let last = edges.last, t >= first, t < last else { return nil }
-        var lo = 0, hi = edges.count - 1   // edges[lo] <= t < edges[hi]
-        while hi - lo > 1 {
-            let mid = (lo + hi) / 2
-            if edges[mid] <= t { lo = mid } else { hi = mid }
-        }
-        return lo
+        var i = min(Int((t - first) / Self.meanMonthSeconds), edges.count - 2)
+        while edges[i] > t { i -= 1 }          // edges[0] = first <= t stops it
+        while edges[i + 1] <= t { i += 1 }     // edges[count - 1] = last > t stops it
+        return i
     }
 
     /// Calls `body` with each month that overlaps `[start, end)` and the overlapping part,

@@ -37,13 +37,11 @@ public struct UsageAccumulator: Sendable {
 
     // MARK: owners
 
+    /// The hash of an owner: the account's, continued by the user's (each takes its length in,
+    /// which separates ("ab", "c") from ("a", "bc")).
     @inline(__always)
     static func hashBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for x in a { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
-        h = (h ^ 0xff) &* 0x100_0000_01b3   // separates ("ab","c") from ("a","bc")
-        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
-        return h ^ (h >> 29)
+        ByteHash.hash(b, seed: ByteHash.hash(a))
     }
 
     /// The number of the owner (account, user) given as UTF-8 bytes, interning it if new.

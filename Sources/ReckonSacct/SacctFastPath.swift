@@ -139,8 +139,7 @@ struct TRESEncodingCache {
 
     @inline(__always)
     private static func slot(_ text: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in text { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let h = ByteHash.hash(UnsafeRawBufferPointer(text))
         return Int(truncatingIfNeeded: (h ^ (h >> 32)) & UInt64(slots - 1))
     }
 
@@ -460,7 +459,10 @@ private struct FieldReader {
                 guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
             }
             let reqAt = w.count
-            if let r = sc.req {
+            if let r = sc.req, let a = sc.alloc, EventCodec.memoryEqual(bytes(r), bytes(a)) {
+                // The same text as AllocTRES (most jobs): the same encoding, stored once, with the flag.
+                w.patch(at: flagsAt, flags | 16)
+            } else if let r = sc.req {
                 guard cache.encode(bytes(r), maxNameBytes: tresLimit, into: &w) else { return nil }
                 // ReqTRES equal to AllocTRES (most jobs) is stored once, with a flag
                 if sc.alloc != nil, w.count - reqAt == reqAt - allocAt,

@@ -47,6 +47,34 @@ import Testing
         #expect(utc.month(containing: -1) == nil)
     }
 
+    /// Every month edge of the supported years, in zones from UTC−11 to UTC+14 and with DST:
+    /// the instant that starts a month is in it, the one before is in the month before, and an
+    /// instant anywhere inside lies in its month's window. (The lookup guesses from the mean
+    /// month length and steps to the edge; this holds it to the windows, which are read
+    /// straight from the edges.)
+    @Test(arguments: ["UTC", "Pacific/Pago_Pago", "Pacific/Kiritimati", "Europe/Tallinn", "America/Sao_Paulo"])
+    func everyEdgeOfEverySupportedMonthIsFound(zone: String) throws {
+        let cal = try #require(MonthCalendar(timeZoneIdentifier: zone))
+        var month = try #require(BillingMonth(year: MonthCalendar.firstSupportedYear, month: 1))
+        let end = try #require(BillingMonth(year: MonthCalendar.lastSupportedYear, month: 12))
+        var previous: BillingMonth?
+        var checked = 0
+        let months = (MonthCalendar.lastSupportedYear - MonthCalendar.firstSupportedYear + 1) * 12
+        for _ in 0..<months {
+            let w = try #require(cal.window(of: month))
+            #expect(cal.month(containing: w.start) == month, "\(zone) \(month) start")
+            #expect(cal.month(containing: w.end - 1) == month, "\(zone) \(month) end - 1")
+            #expect(cal.month(containing: w.start + (w.end - w.start) / 2) == month, "\(zone) \(month) middle")
+            #expect(cal.month(containing: w.start - 1) == previous, "\(zone) \(month) start - 1")
+            previous = month
+            month = month.next
+            checked += 1
+        }
+        #expect(checked == months && previous == end)
+        let last = try #require(cal.window(of: end))
+        #expect(cal.month(containing: last.end) == nil)
+    }
+
     @Test func monthsEndingAt() {
         // 2024-06-15 → [2024-05, 2024-06]; 2024-01-10 → [2023-12, 2024-01] (the site-agent's own cases).
         let june15 = utc.window(of: BillingMonth(year: 2024, month: 6)!)!.start + 14 * 86_400
