@@ -10,8 +10,18 @@ public struct ProjectionSettings: Sendable {
         self.tresSource = tresSource
     }
 
-    /// Stored beside the projection; a mismatch means "rebuild".
+    /// The settings as one string (audit records it with every submission's configuration).
     public var fingerprint: String {
         "v1;tz=\(calendar.timeZoneIdentifier);tres=\(tresSource.rawValue)"
+    }
+
+    /// The layout of the persisted usage table: 2 is one record per owner-month
+    /// (``UsageRecord``); 1 was one record per cell.
+    public static let usageTableLayout = 2
+
+    /// Stored beside the projection: the settings and the table layout it was built with; a
+    /// mismatch means "rebuild" (a new layout costs no migration: the table is rebuilt from the log).
+    public var storedFingerprint: String {
+        "\(fingerprint);usage-table=\(Self.usageTableLayout)"
     }
 }

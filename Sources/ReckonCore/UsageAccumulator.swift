@@ -189,13 +189,46 @@ public struct UsageAccumulator: Sendable {
         }
     }
 
-    /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order — for
-    /// filling an empty table with appends (``EventStoreWriter/putAfterLast(_:in:key:)``). Owners
-    /// are ranked by their bytes and TRES by their names, once; the cells are then ordered by a
-    /// radix sort on (month, owner rank, TRES rank). This is exactly
+    /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order (see
+    /// ``liveCellsInKeyOrder()``; not to be used when ``hasNameWithZeroByte``).
+    public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
+        let (order, tresBytes) = liveCellsInKeyOrder()
+        var key: [UInt8] = []
+        for c in order {
+            let packed = cellKeys[Int(c)]
+            try body(keyBytes(packed, tres: tresBytes[Int(packed & 0xffff)], into: &key), cellAmounts[Int(c)])
+        }
+    }
+
+    /// The usage table's records (``UsageRecord``) of the non-zero cells, in key order: each
+    /// owner-month's key and value, built straight from the interned bytes — for filling an
+    /// empty table with appends. The same order and the same conditions as
+    /// ``forEachCellKeyBytesInKeyOrder(_:)``, whose cells of one owner-month are adjacent.
+    public func forEachRecordInKeyOrder(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
+        let (order, tresBytes) = liveCellsInKeyOrder()
+        var key: [UInt8] = []
+        var record = UsageRecord.Builder()
+        var current: UInt64?   // owner and month of the record being built
+        for c in order {
+            let packed = cellKeys[Int(c)]
+            let ownerMonth = packed >> 16
+            if ownerMonth != current {
+                if !record.isEmpty { try body(key, record.bytes) }
+                record.removeAll()
+                current = ownerMonth
+                ownerMonthKey(packed, into: &key)
+            }
+            tresBytes[Int(packed & 0xffff)].withUnsafeBytes { record.add(tres: $0, amount: cellAmounts[Int(c)]) }
+        }
+        if !record.isEmpty { try body(key, record.bytes) }
+    }
+
+    /// The live cells' indices in key order (month, then owner bytes, then TRES name), and each
+    /// TRES id's name bytes. Owners are ranked by their bytes and TRES by their names, once; the
+    /// cells are then ordered by a radix sort on (month, owner rank, TRES rank). This is exactly
     /// ``UsageKey/bytes``' order when no name holds a zero byte (``hasNameWithZeroByte`` false):
     /// comparing the month, then `account 0 user`, then the TRES name, compares the whole key.
-    public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
+    private func liveCellsInKeyOrder() -> (order: [Int32], tresBytes: [[UInt8]]) {
         let owners = ownerStart.count
         var ownerOrder = [Int32](0..<Int32(truncatingIfNeeded: owners))
         arena.withUnsafeBufferPointer { a in
@@ -246,10 +279,19 @@ public struct UsageAccumulator: Sendable {
         countingSort(buckets: owners) { ownerRank[Int(truncatingIfNeeded: $0 >> 32)] }
         let firstMonth = Int(monthOrder.first ?? 0)
         countingSort(buckets: monthOrder.count) { monthRank[Int(($0 >> 16) & 0xffff) - firstMonth] }
-        var key: [UInt8] = []
-        for c in order {
-            let packed = cellKeys[Int(c)]
-            try body(keyBytes(packed, tres: tresBytes[Int(packed & 0xffff)], into: &key), cellAmounts[Int(c)])
+        return (order, tresBytes)
+    }
+
+    /// A record key (``UsageRecord``): the month, the account, a zero byte, the user.
+    private func ownerMonthKey(_ packed: UInt64, into key: inout [UInt8]) {
+        let o = Int(truncatingIfNeeded: packed >> 32)
+        let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
+        key.removeAll(keepingCapacity: true)
+        key.append(UInt8(m >> 24)); key.append(UInt8(truncatingIfNeeded: m >> 16))
+        key.append(UInt8(truncatingIfNeeded: m >> 8)); key.append(UInt8(truncatingIfNeeded: m))
+        let s = Int(ownerStart[o])
+        arena.withUnsafeBufferPointer { a in
+            key.append(contentsOf: UnsafeBufferPointer(rebasing: a[s..<(s + Int(ownerAccountLength[o]) + 1 + Int(ownerUserLength[o]))]))
         }
     }
 

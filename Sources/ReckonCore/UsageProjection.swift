@@ -72,13 +72,7 @@ public struct UsageProjection: Equatable, Sendable {
                 p.closed[key] = amount
             }
         } else {
-            try reader.forEachEntry(in: .usage, prefix: []) { k, v in
-                guard let key = UsageKey(bytes: k), let amount = StoreBytes.i128(v) else {
-                    throw EventStoreError.corrupt("undecodable usage row")
-                }
-                p.closed[key] = amount
-                return true
-            }
+            p.closed = try UsageTable.storedCells(reader)
         }
         try reader.forEachEntry(in: .openRuns, prefix: []) { k, v in
             guard let seq = StoreBytes.u64(v) else { throw EventStoreError.corrupt("undecodable open-run row") }
@@ -96,12 +90,11 @@ public struct UsageProjection: Equatable, Sendable {
 
     /// Writes this projection into the store's tables, replacing what was there.
     public func save(to writer: any EventStoreWriter, settings: ProjectionSettings) throws {
-        try writer.clear(.usage)
+        try UsageTable.replace(with: closed, in: writer)
         try writer.clear(.openRuns)
-        for (k, v) in closed { try writer.put(StoreBytes.i128(v), in: .usage, key: k.bytes) }
         for (k, s) in open { try writer.put(StoreBytes.u64(s), in: .openRuns, key: k) }
         for (c, t) in observedUntil { try writer.setMeta(ProjectionMeta.observedPrefix + c, StoreBytes.u64(UInt64(bitPattern: t))) }
-        try writer.setMeta(ProjectionMeta.fingerprint, Array(settings.fingerprint.utf8))
+        try writer.setMeta(ProjectionMeta.fingerprint, Array(settings.storedFingerprint.utf8))
         try writer.delete(in: .meta, key: Array(ProjectionMeta.usagePendingFrom.utf8))   // it holds every event now
     }
 }

@@ -36,16 +36,35 @@ public enum UsageTable {
         return pending
     }
 
+    /// The record-key prefix of the records whose cells can start with `prefix` (a cell key
+    /// prefix): `prefix` itself, or its owner part when it reaches into a TRES name.
+    static func recordPrefix(_ prefix: [UInt8]) -> [UInt8] {
+        prefix.withUnsafeBytes { p in UsageRecord.ownerLength(ofCellKey: p).map { Array(prefix[..<$0]) } } ?? prefix
+    }
+
+    /// Calls `body` with every stored cell under `prefix` — its key bytes, lent for the call, and
+    /// its amount — in key order (``UsageRecord``: records in key order, a record's cells in its
+    /// value's order).
+    public static func forEachStoredCell(_ reader: any EventStoreReader, prefix: [UInt8],
+                                  _ body: (UnsafeRawBufferPointer, Int128) throws -> Void) throws {
+        var scratch: [UInt8] = []
+        try reader.forEachEntryInPlace(in: .usage, prefix: recordPrefix(prefix)) { k, v in
+            try UsageRecord.forEachCell(key: k, value: v, scratch: &scratch) { cell, amount in
+                if prefix.count <= 4 || cell.starts(with: prefix) { try body(cell, amount) }
+            }
+            return true
+        }
+    }
+
     /// Visits the table's cells under `prefix` (key bytes, sum), the pending tail included;
     /// cells that sum to zero are skipped. No order is promised.
     public static func forEachCell(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
                                    _ body: ([UInt8], Int128) throws -> Void) throws {
         var pending = try pendingCells(reader, prefix: prefix, settings: settings)
-        try reader.forEachEntry(in: .usage, prefix: prefix) { k, v in
-            guard let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+        try forEachStoredCell(reader, prefix: prefix) { cell, amount in
+            let k = Array(cell)
             let sum = amount + (pending.removeValue(forKey: k) ?? 0)
             if sum != 0 { try body(k, sum) }
-            return true
         }
         for (k, v) in pending where v != 0 { try body(k, v) }
     }
@@ -54,8 +73,8 @@ public enum UsageTable {
     /// of running runs up to now, which the table never holds). A cell is visited when its table
     /// and pending sum is not zero or when `extra` has its key, with all three added — as a
     /// dictionary filled from `forEachCell` and then added to would hold it. Only the pending tail
-    /// and `extra` (few cells) are sorted; the table is read in its own order. The key is lent
-    /// (from the memory map, in the LMDB store): valid only during the call.
+    /// and `extra` (few cells) are sorted; the table is read in its own order. The key is lent:
+    /// valid only during the call.
     public static func forEachCellInKeyOrder(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
                                              adding extra: [[UInt8]: Int128],
                                              _ body: (UnsafeRawBufferPointer, Int128) throws -> Void) throws {
@@ -69,8 +88,7 @@ public enum UsageTable {
             let p = pending[k] ?? 0
             if let e = extra[k] { try k.withUnsafeBytes { try body($0, p + e) } } else if p != 0 { try k.withUnsafeBytes { try body($0, p) } }
         }
-        try reader.forEachEntryInPlace(in: .usage, prefix: prefix) { k, v in
-            guard let amount = StoreBytes.i128(v) else { throw EventStoreError.corrupt("undecodable usage row") }
+        try forEachStoredCell(reader, prefix: prefix) { k, amount in
             let kb = k.assumingMemoryBound(to: UInt8.self)
             while next < sorted.count, sorted[next].withUnsafeBufferPointer({ StoreBytes.precede($0, kb) }) {
                 try visitOther(sorted[next]); next += 1
@@ -84,34 +102,78 @@ public enum UsageTable {
                 next += 1
             }
             if sum != 0 || inExtra { try body(k, sum) }
-            return true
         }
         while next < sorted.count { try visitOther(sorted[next]); next += 1 }
     }
 
-    /// Adds `delta` to the table, cell by cell (a cell that comes to zero is removed). A new
-    /// cell costs one B-tree descent (``EventStoreWriter/insertIfAbsent(_:in:key:)``; none in the
-    /// LMDB store when it sorts after the table's last), a present one two; into an empty table
-    /// (a first import) the cells go in key order, each appended without a descent
+    /// Adds `delta` to the table, record by record (``UsageRecord``; a cell that comes to zero
+    /// is removed, and a record left with none). Into an empty table (a first import) the
+    /// records go in key order, each appended without a descent
     /// (``EventStoreWriter/putAfterLast(_:in:key:)``) — unless a name holds a zero byte, whose
-    /// keys do not sort as their parts do.
+    /// keys do not sort as their parts do; otherwise each touched record is read, merged and
+    /// written back.
     public static func add(_ delta: UsageAccumulator, in writer: any EventStoreWriter) throws {
         var empty = !delta.hasNameWithZeroByte
         if empty { try writer.forEachEntry(in: .usage, prefix: []) { _, _ in empty = false; return false } }
         if empty {
-            var value = [UInt8](repeating: 0, count: 16)   // one buffer for every cell's amount
-            try delta.forEachCellKeyBytesInKeyOrder { kb, amount in
-                StoreBytes.i128(amount, into: &value)
-                try writer.putAfterLast(value, in: .usage, key: kb)
-            }
+            try delta.forEachRecordInKeyOrder { key, value in try writer.putAfterLast(value, in: .usage, key: key) }
             return
         }
+        var byRecord: [[UInt8]: [[UInt8]: Int128]] = [:]
         try delta.forEachCellKeyBytes { kb, amount in
-            guard let found = try writer.insertIfAbsent(StoreBytes.i128(amount), in: .usage, key: kb) else { return }
-            guard let current = StoreBytes.i128(found) else { throw EventStoreError.corrupt("undecodable usage row") }
-            let n = current + amount
-            if n == 0 { try writer.delete(in: .usage, key: kb) } else { try writer.put(StoreBytes.i128(n), in: .usage, key: kb) }
+            try kb.withUnsafeBytes { k in
+                guard let n = UsageRecord.ownerLength(ofCellKey: k) else { throw EventStoreError.corrupt("a usage cell key without owner and TRES") }
+                byRecord[Array(k[..<n]), default: [:]][Array(k[(n + 1)...]), default: 0] += amount
+            }
         }
+        for (key, cells) in byRecord {
+            var merged = cells
+            let found = try writer.value(in: .usage, key: key)
+            if let found {
+                for (tres, amount) in try key.withUnsafeBytes({ k in try found.withUnsafeBytes { try UsageRecord.cells(key: k, value: $0) } }) {
+                    merged[tres, default: 0] += amount
+                }
+            }
+            try write(key: key, cells: merged, replacing: found != nil, in: writer)
+        }
+    }
+
+    /// Writes one record with `cells` (by TRES name bytes; zero amounts left out), or removes
+    /// it when none is left and it was there.
+    static func write(key: [UInt8], cells: [[UInt8]: Int128], replacing: Bool, in writer: any EventStoreWriter) throws {
+        var record = UsageRecord.Builder()
+        for (tres, amount) in cells.sorted(by: { StoreBytes.precede($0.key, $1.key) }) {
+            tres.withUnsafeBytes { record.add(tres: $0, amount: amount) }
+        }
+        if !record.isEmpty {
+            try writer.put(record.bytes, in: .usage, key: key)
+        } else if replacing {
+            try writer.delete(in: .usage, key: key)
+        }
+    }
+
+    /// Replaces the table's content with `cells` (by ``UsageKey``), as a rebuild does.
+    public static func replace(with cells: [UsageKey: Int128], in writer: any EventStoreWriter) throws {
+        try writer.clear(.usage)
+        var byRecord: [[UInt8]: [[UInt8]: Int128]] = [:]
+        for (k, v) in cells {
+            let kb = k.bytes
+            try kb.withUnsafeBytes { b in
+                guard let n = UsageRecord.ownerLength(ofCellKey: b) else { throw EventStoreError.corrupt("a usage cell key without owner and TRES") }
+                byRecord[Array(kb[..<n]), default: [:]][Array(kb[(n + 1)...]), default: 0] += v
+            }
+        }
+        for (key, cells) in byRecord { try write(key: key, cells: cells, replacing: false, in: writer) }
+    }
+
+    /// Every stored cell (the pending tail not included), by ``UsageKey``.
+    public static func storedCells(_ reader: any EventStoreReader) throws -> [UsageKey: Int128] {
+        var out: [UsageKey: Int128] = [:]
+        try forEachStoredCell(reader, prefix: []) { k, amount in
+            guard let key = UsageKey(bytes: Array(k)) else { throw EventStoreError.corrupt("undecodable usage row") }
+            out[key] = amount
+        }
+        return out
     }
 
     /// Marks the table as not holding the usage of events from `seq` on (kept if already set).

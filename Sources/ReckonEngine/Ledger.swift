@@ -29,7 +29,7 @@ public final class Ledger: Sendable {
     public func projectionIsStale() throws -> Bool {
         try store.read { r in
             let fp = try r.meta(ProjectionMeta.fingerprint).map { String(decoding: $0, as: UTF8.self) }
-            if fp == settings.fingerprint { return false }
+            if fp == settings.storedFingerprint { return false }
             let count = try r.eventCount()
             return fp != nil || count > 0
         }
@@ -45,7 +45,7 @@ public final class Ledger: Sendable {
             return fp == nil && count == 0
         }
         if fresh {
-            try store.write { w in try w.setMeta(ProjectionMeta.fingerprint, Array(settings.fingerprint.utf8)) }
+            try store.write { w in try w.setMeta(ProjectionMeta.fingerprint, Array(settings.storedFingerprint.utf8)) }
             return false
         }
         guard stale else { return false }

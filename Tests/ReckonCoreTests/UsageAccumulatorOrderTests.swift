@@ -58,7 +58,7 @@ import Testing
             try store.write { w in try UsageTable.add(acc, in: w) }
             let got: [[UInt8]: Int128] = try store.read { r in
                 var out: [[UInt8]: Int128] = [:]
-                try r.forEachEntry(in: .usage, prefix: []) { k, v in out[k] = StoreBytes.i128(v); return true }
+                try UsageTable.forEachStoredCell(r, prefix: []) { k, v in out[Array(k), default: 0] += v }
                 return out
             }
             #expect(got == want)
