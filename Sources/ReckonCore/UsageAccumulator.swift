@@ -230,26 +230,45 @@ public struct UsageAccumulator: Sendable {
     /// comparing the month, then `account 0 user`, then the TRES name, compares the whole key.
     private func liveCellsInKeyOrder() -> (order: [Int32], tresBytes: [[UInt8]]) {
         let owners = ownerStart.count
-        var ownerOrder = [Int32](0..<Int32(truncatingIfNeeded: owners))
+        // Owners sorted by their bytes: by their first 16 bytes as two big-endian words (zero
+        // padded, so a tie is left to the full comparison, which puts a prefix first), then,
+        // on a tie, by all of them.
+        var ownerOrder: [(UInt64, UInt64, Int32)] = []
+        ownerOrder.reserveCapacity(owners)
         arena.withUnsafeBufferPointer { a in
             guard let base = a.baseAddress else { return }
             func bytes(_ o: Int32) -> UnsafeBufferPointer<UInt8> {
                 let i = Int(o)
                 return UnsafeBufferPointer(start: base + Int(ownerStart[i]), count: Int(ownerAccountLength[i]) + 1 + Int(ownerUserLength[i]))
             }
-            ownerOrder.sort { StoreBytes.precede(bytes($0), bytes($1)) }
+            func word(_ b: UnsafeBufferPointer<UInt8>, _ from: Int) -> UInt64 {
+                var w: UInt64 = 0
+                for k in 0..<8 { w = w << 8 | UInt64(from + k < b.count ? b[from + k] : 0) }
+                return w
+            }
+            for o in 0..<Int32(truncatingIfNeeded: owners) {
+                let b = bytes(o)
+                ownerOrder.append((word(b, 0), word(b, 8), o))
+            }
+            ownerOrder.sort { x, y in
+                if x.0 != y.0 { return x.0 < y.0 }
+                if x.1 != y.1 { return x.1 < y.1 }
+                return StoreBytes.precede(bytes(x.2), bytes(y.2))
+            }
         }
         var ownerRank = [Int](repeating: 0, count: owners)
-        for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o)] = r }
+        for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o.2)] = r }
         // TRES and months in use, ranked (few of each); a TRES's name bytes kept by its id.
-        var tresInUse = Set<UInt16>()
-        var monthsInUse = Set<UInt16>()
+        var tresSeen = [Bool](repeating: false, count: 1 << 16)
+        var monthSeen = [Bool](repeating: false, count: 1 << 16)
         var live = 0
         for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
-            tresInUse.insert(UInt16(truncatingIfNeeded: packed & 0xffff))
-            monthsInUse.insert(UInt16(truncatingIfNeeded: (packed >> 16) & 0xffff))
+            tresSeen[Int(packed & 0xffff)] = true
+            monthSeen[Int((packed >> 16) & 0xffff)] = true
             live += 1
         }
+        let tresInUse = tresSeen.indices.filter { tresSeen[$0] }.map { UInt16(truncatingIfNeeded: $0) }
+        let monthsInUse = monthSeen.indices.filter { monthSeen[$0] }.map { UInt16(truncatingIfNeeded: $0) }
         let tresOrder = tresInUse.map { (id: $0, name: Array(tresName($0).utf8)) }.sorted { $0.name.lexicographicallyPrecedes($1.name) }
         var tresRank = [Int](repeating: 0, count: Int(tresInUse.max() ?? 0) + 1)
         var tresBytes = [[UInt8]](repeating: [], count: tresRank.count)

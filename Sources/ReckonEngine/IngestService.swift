@@ -5,7 +5,8 @@ import ReckonSacct
 /// Ingests sacct output into the ledger: from a saved dump (`reckon ingest --from`) or by running
 /// sacct (`reckon ingest --start --end`, and the daemon's polls). Streams the output, records job
 /// runs in batches (one write transaction each; ``firstBatchSize`` runs, doubling up to
-/// ``batchSize``), then appends one observation record per cluster. A malformed record is kept in that record and never stops the import.
+/// ``batchSize``; in a file's last 3 MiB, every 1 MiB chunk's runs), then appends one
+/// observation record per cluster. A malformed record is kept in that record and never stops the import.
 public struct IngestService {
     public let ledger: Ledger
     /// The most runs in one write transaction.
@@ -40,6 +41,8 @@ public struct IngestService {
         }
         defer { close(fd) }
         var session = Session(service: self, timeZone: timeZone, defaultCluster: defaultCluster)
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { session.bytesLeft = Int(st.st_size) }
         // The dump's SHA-256 is computed on a queue of its own, chunk by chunk in order, beside
         // the parsing and recording threads (a chunk is an immutable Data shared by both).
         let hasher = ContentHasher()
@@ -61,6 +64,7 @@ public struct IngestService {
                     throw IngestError.cannotRead(path: path, message: String(cString: strerror(e)))
                 }
                 let shared = Data(bytesNoCopy: memory, count: n, deallocator: .free)
+                session.bytesLeft = session.bytesLeft.map { $0 - n }
                 hashing.async { shared.withUnsafeBytes { hasher.update($0) } }
                 try shared.withUnsafeBytes { try session.consume($0) }
             }
@@ -137,6 +141,13 @@ public struct IngestService {
         var lastMemoryCluster: (name: String, index: UInt16)?
         /// Whether no other process recorded runs while this ingest ran (set at its end).
         var alone = false
+        /// Bytes of a file not read yet, when the input is a file of known size. Near its end
+        /// every chunk's runs go to the writer at once, so that what is left to record after
+        /// the last chunk is parsed — on one thread, the other idle — is one chunk's runs, not
+        /// up to a full batch.
+        var bytesLeft: Int?
+        /// How near the end of a file (in bytes) every chunk is handed over.
+        static let handOverEveryChunkWithin = 3 << 20
 
         init(service: IngestService, timeZone: TimeZone, defaultCluster: String) {
             self.service = service
@@ -177,7 +188,8 @@ public struct IngestService {
                 }
                 i += 1
             }
-            if runs.count >= batchLimit {
+            let nearTheEnd = bytesLeft.map { $0 <= Self.handOverEveryChunkWithin } ?? false
+            if runs.count >= batchLimit || (nearTheEnd && !runs.isEmpty) {
                 var full = runs
                 batchLimit = min(batchLimit * 2, max(1, service.batchSize))
                 runs = []
