@@ -78,7 +78,9 @@ import Testing
             let sync = r.input.hasPrefix("sync:")
             let body = sync ? String(r.input.dropFirst(5)) : r.input
             FileManager.default.createFile(atPath: file, contents: Data(Self.unescape(body) + [10]), attributes: [.posixPermissions: 0o600])
-            argv = sync ? ["sync", "-c", file] : ["usage", "-c", file, "--month", "2026-11"]
+            // The harness's state directory, not the default one (/var/lib/reckon as root): a
+            // configuration without `state_dir` must not touch the machine's state.
+            argv = (sync ? ["sync", "-c", file] : ["usage", "-c", file, "--month", "2026-11"]) + ["--state-dir", h.stateDir]
         default:
             let body = r.input == "∅" ? [] : Self.unescape(r.input.replacingOccurrences(of: "$H", with: Self.header)) + [10]
             FileManager.default.createFile(atPath: file, contents: Data(body))
