@@ -16,7 +16,7 @@ public enum UsageReportText {
     /// byte outside ASCII (some name does, so the presumption may have been wrong), it is made
     /// again measuring every cell in characters.
     public static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping) -> [UInt8] {
-        let fast = table(reports, grouping: grouping, width: { $0.utf8.count })
+        let fast = table(reports, grouping: grouping, width: .bytes)
         let ascii = fast.withUnsafeBytes { raw -> Bool in
             var all: UInt64 = 0
             var i = 0
@@ -24,131 +24,192 @@ public enum UsageReportText {
             while i < raw.count { all |= UInt64(raw[i]); i += 1 }
             return all & 0x8080_8080_8080_8080 == 0
         }
-        return ascii ? fast : table(reports, grouping: grouping, width: PlainTable.width)
+        return ascii ? fast : table(reports, grouping: grouping, width: .characters)
+    }
+
+    /// How a text cell's width is measured.
+    enum CellWidth {
+        /// Its byte count: right when it is ASCII.
+        case bytes
+        /// Its characters, as ``PlainTable`` counts them.
+        case characters
+
+        /// The width of `s`.
+        @inline(__always)
+        func of(_ s: String) -> Int { self == .bytes ? s.utf8.count : PlainTable.width(s) }
     }
 
     /// The table with each text cell `width` columns wide. A large table is made in two halves
     /// on two threads (each half's amounts and widths, then each half's lines with the widths
-    /// of the whole), joined in order: the same bytes as one pass makes.
-    static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping, width: (String) -> Int) -> [UInt8] {
+    /// of the whole), each half written into its own part of the one result: the same bytes as
+    /// one pass makes.
+    ///
+    /// Every line's last cell is an amount, right-aligned and never empty or ending in a space,
+    /// so `PlainTable`'s trimming of trailing spaces never applies to a row, and a row's bytes
+    /// are known before it is written: the widths plus the separators plus what its cells have
+    /// more in bytes than in width. Each half's size is summed when it is measured, and the
+    /// result is allocated once at its final size.
+    static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping, width: CellWidth) -> [UInt8] {
         let heads = headers(grouping)
         let columns = heads.count
         let total = reports.reduce(0) { $0 + $1.rows.count }
         let parts = total >= parallelRows ? 2 : 1
         var pieces = [Piece](repeating: Piece(), count: parts)
         let bounds = (0...parts).map { total * $0 / parts }
-        // Each thread writes its own piece only; `width` is a pure function of its text.
-        nonisolated(unsafe) let measureWidth = width
+        // Each thread writes its own piece only.
         pieces.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let slots = out
             DispatchQueue.concurrentPerform(iterations: parts) { p in
-                slots[p].measure(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, columns: columns, width: measureWidth)
+                slots[p].measure(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, columns: columns, width: width)
             }
         }
-        var widths = heads.map(width)
+        var widths = heads.map(width.of)
         for piece in pieces { for c in 0..<columns { widths[c] = max(widths[c], piece.widths[c]) } }
-        var head: [UInt8] = []
-        var start = 0
-        for (i, h) in heads.dropLast().enumerated() { Piece.left(h, i, widths: widths, width: width, into: &head) }
-        Piece.right(ArraySlice(heads[columns - 1].utf8), widths: widths, lineStart: start, into: &head)
-        head.append(10)
-        start = head.count
-        for i in 0..<(columns - 1) { Piece.left(String(repeating: "-", count: widths[i]), i, widths: widths, width: width, into: &head) }
-        Piece.right(ArraySlice(repeating: UInt8(ascii: "-"), count: widths[columns - 1]), widths: widths, lineStart: start, into: &head)
+        let head = header(heads, widths: widths, width: width)
+        // A row: its newline, the widths, two spaces between columns, and its cells' extra bytes.
+        let rowBytes = 1 + widths.reduce(0, +) + 2 * (columns - 1)
+        var ends = [head.count]
+        for (p, piece) in pieces.enumerated() { ends.append(ends[p] + (bounds[p + 1] - bounds[p]) * rowBytes + piece.extraBytes) }
+        let starts = ends
         let finalWidths = widths
-        pieces.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let slots = out
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                slots[p].render(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, widths: finalWidths, width: measureWidth)
+        return [UInt8](unsafeUninitializedCapacity: starts[parts]) { buffer, count in
+            guard let base = buffer.baseAddress else { count = 0; return }
+            head.withUnsafeBufferPointer { h in if let from = h.baseAddress { base.update(from: from, count: h.count) } }
+            // Each thread writes its own bytes `[starts[p], starts[p + 1])` of the buffer only.
+            nonisolated(unsafe) let target = base
+            pieces.withUnsafeBufferPointer { all in
+                nonisolated(unsafe) let slots = all
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    slots[p].render(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, widths: finalWidths,
+                                    width: width, into: target + starts[p], bytes: starts[p + 1] - starts[p])
+                }
             }
+            count = starts[parts]
         }
+    }
+
+    /// The two header lines (names, then dashes) and the newline between them; no trailing spaces.
+    private static func header(_ heads: [String], widths: [Int], width: CellWidth) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(head.count + pieces.reduce(0) { $0 + $1.text.count })
-        out.append(contentsOf: head)
-        for piece in pieces { out.append(contentsOf: piece.text) }
+        func line(_ cells: [String], _ cellWidth: (Int) -> Int) {
+            let start = out.count
+            for (i, c) in cells.enumerated() {
+                if i > 0 { out.append(32); out.append(32) }
+                let pad = repeatElement(UInt8(32), count: max(0, widths[i] - cellWidth(i)))
+                if i == cells.count - 1 { out.append(contentsOf: pad); out.append(contentsOf: c.utf8) } else {
+                    out.append(contentsOf: c.utf8); out.append(contentsOf: pad)
+                }
+            }
+            while out.count > start && out.last == 32 { out.removeLast() }
+        }
+        line(heads) { width.of(heads[$0]) }
+        out.append(10)
+        line(widths.map { String(repeating: "-", count: $0) }) { widths[$0] }
         return out
     }
 
     /// From this many rows on, the table is made on two threads.
     static let parallelRows = 20_000
 
-    /// The rows `[from, to)` of the reports taken one after another: their amounts' text and
-    /// widths, then their lines.
+    /// The rows `[from, to)` of the reports taken one after another: their amounts' text,
+    /// widths and extra bytes, then their lines.
     private struct Piece {
         var amounts: [UInt8] = []
         var amountEnds: [Int] = []
         var widths: [Int] = []
-        var text: [UInt8] = []
+        /// What the text cells of the rows have more in bytes than in width (0 for ASCII).
+        var extraBytes = 0
 
-        /// Calls `body` with each row of `[from, to)`, in order.
-        static func forEachRow(_ reports: [UsageReport], from: Int, to: Int, _ body: (UsageReport.Row) -> Void) {
+        /// Calls `body` with each row of `[from, to)`, in order, lent in place (a copy of a row
+        /// would retain and release each of its four texts).
+        static func forEachRow(_ reports: [UsageReport], from: Int, to: Int, _ body: (UnsafePointer<UsageReport.Row>) -> Void) {
             var skip = from
             var left = to - from
             for report in reports where left > 0 {
                 let n = report.rows.count
                 if skip >= n { skip -= n; continue }
                 let end = min(n, skip + left)
-                for i in skip..<end { body(report.rows[i]) }
+                report.rows.withUnsafeBufferPointer { rows in
+                    guard let base = rows.baseAddress else { return }
+                    for i in skip..<end { body(base + i) }
+                }
                 left -= end - skip
                 skip = 0
             }
         }
 
-        mutating func measure(_ reports: [UsageReport], from: Int, to: Int, byUser: Bool, columns: Int, width: (String) -> Int) {
+        mutating func measure(_ reports: [UsageReport], from: Int, to: Int, byUser: Bool, columns: Int, width: CellWidth) {
             var amounts: [UInt8] = []
             var ends: [Int] = []
             ends.reserveCapacity(to - from)
             var w = [Int](repeating: 0, count: columns)
+            var extra = 0
             Self.forEachRow(reports, from: from, to: to) { row in
                 let before = amounts.count
-                row.amount.appendText(to: &amounts)
+                row.pointee.amount.appendText(to: &amounts)
                 ends.append(amounts.count)
                 var i = 0
-                w[i] = max(w[i], width(row.resource)); i += 1
-                if byUser { w[i] = max(w[i], width(row.user ?? "")); i += 1 }
-                w[i] = max(w[i], width(row.component)); i += 1
-                w[i] = max(w[i], width(row.period)); i += 1
+                Self.measure(row.pointee.resource, i, widths: &w, extra: &extra, width: width); i += 1
+                if byUser { Self.measure(row.pointee.user ?? "", i, widths: &w, extra: &extra, width: width); i += 1 }
+                Self.measure(row.pointee.component, i, widths: &w, extra: &extra, width: width); i += 1
+                Self.measure(row.pointee.period, i, widths: &w, extra: &extra, width: width); i += 1
                 w[i] = max(w[i], amounts.count - before)
             }
             self.amounts = amounts
             amountEnds = ends
             widths = w
+            extraBytes = extra
         }
 
-        mutating func render(_ reports: [UsageReport], from: Int, to: Int, byUser: Bool, widths: [Int], width: (String) -> Int) {
-            var out: [UInt8] = []
-            out.reserveCapacity((to - from) * (widths.reduce(0, +) + 2 * widths.count + 1))
+        /// Writes the rows' lines, each after a newline, into `bytes` bytes at `out` — exactly
+        /// what they take (``measure(_:from:to:byUser:columns:width:)``'s sizes with `widths`).
+        func render(_ reports: [UsageReport], from: Int, to: Int, byUser: Bool, widths: [Int], width: CellWidth,
+                    into out: UnsafeMutablePointer<UInt8>, bytes: Int) {
+            out.initialize(repeating: 32, count: bytes)
+            var at = 0
             var n = 0
-            let amounts = self.amounts, ends = amountEnds
-            Self.forEachRow(reports, from: from, to: to) { row in
-                out.append(10)
-                let start = out.count
-                var i = 0
-                Self.left(row.resource, i, widths: widths, width: width, into: &out); i += 1
-                if byUser { Self.left(row.user ?? "", i, widths: widths, width: width, into: &out); i += 1 }
-                Self.left(row.component, i, widths: widths, width: width, into: &out); i += 1
-                Self.left(row.period, i, widths: widths, width: width, into: &out)
-                Self.right(amounts[(n == 0 ? 0 : ends[n - 1])..<ends[n]], widths: widths, lineStart: start, into: &out)
-                n += 1
+            let last = widths.count - 1
+            amounts.withUnsafeBufferPointer { amounts in
+                Self.forEachRow(reports, from: from, to: to) { row in
+                    precondition(at < bytes, "the usage table has more rows than measured")
+                    out[at] = 10
+                    at += 1
+                    var i = 0
+                    Self.left(row.pointee.resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+                    if byUser { Self.left(row.pointee.user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
+                    Self.left(row.pointee.component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+                    Self.left(row.pointee.period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
+                    let start = n == 0 ? 0 : amountEnds[n - 1], end = amountEnds[n]
+                    at += widths[last] - (end - start)
+                    precondition(at >= 0 && at + end - start <= bytes, "a usage table row is longer than measured")
+                    if let a = amounts.baseAddress { (out + at).update(from: a + start, count: end - start) }
+                    at += end - start
+                    n += 1
+                }
             }
-            text = out
+            precondition(at == bytes, "the usage table's rows are shorter than measured")
         }
 
-        /// A left-aligned cell (then its padding), after the two spaces that separate columns.
+        /// A text cell measured: the widest of its column so far, and its bytes beyond its width.
         @inline(__always)
-        static func left(_ s: String, _ column: Int, widths: [Int], width: (String) -> Int, into out: inout [UInt8]) {
-            if column > 0 { out.append(32); out.append(32) }
-            out.append(contentsOf: s.utf8)
-            out.append(contentsOf: repeatElement(32, count: max(0, widths[column] - width(s))))
+        static func measure(_ s: String, _ column: Int, widths: inout [Int], extra: inout Int, width: CellWidth) {
+            let n = width.of(s)
+            widths[column] = max(widths[column], n)
+            extra += s.utf8.count - n
         }
 
-        /// The right-aligned last cell (ASCII), then the line's trailing spaces trimmed, as PlainTable does.
+        /// A left-aligned cell written at `at` (on spaces), which then moves past its padding and
+        /// the two spaces before the next column.
         @inline(__always)
-        static func right(_ s: ArraySlice<UInt8>, widths: [Int], lineStart: Int, into out: inout [UInt8]) {
-            out.append(32); out.append(32)
-            out.append(contentsOf: repeatElement(32, count: max(0, widths[widths.count - 1] - s.count)))
-            out.append(contentsOf: s)
-            while out.count > lineStart && out.last == 32 { out.removeLast() }
+        static func left(_ s: String, _ column: Int, widths: [Int], width: CellWidth,
+                         into out: UnsafeMutablePointer<UInt8>, at: inout Int, bytes: Int) {
+            let count = s.utf8.count
+            precondition(at + count <= bytes, "a usage table row is longer than measured")
+            let copied: Void? = s.utf8.withContiguousStorageIfAvailable { u in
+                if let b = u.baseAddress { (out + at).update(from: b, count: count) }
+            }
+            if copied == nil { for (k, b) in s.utf8.enumerated() { out[at + k] = b } }   // not contiguous: never on Linux
+            at += count + widths[column] - width.of(s) + 2
         }
     }
 }
