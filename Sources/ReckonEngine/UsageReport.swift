@@ -132,7 +132,8 @@ public struct UsageQuery {
             guard zeros.1 > 0 else { throw EventStoreError.corrupt("undecodable usage row") }
             let (accountEnd, userEnd) = zeros
             let part = UnsafeRawBufferPointer(rebasing: k[4..<(grouping == .user ? userEnd : accountEnd)])
-            if owners.isEmpty || !ownerBytes.elementsEqual(part) {
+            let sameOwner = !owners.isEmpty && ownerBytes.withUnsafeBytes { Self.bytesEqual($0, part) }
+            if !sameOwner {
                 if !owners.isEmpty { owners[owners.count - 1].cells = owners[owners.count - 1].cells.lowerBound..<cellSums.count }
                 ownerBytes.removeAll(keepingCapacity: true)
                 ownerBytes.append(contentsOf: part)
@@ -142,7 +143,7 @@ public struct UsageQuery {
             }
             let tres = UnsafeRawBufferPointer(rebasing: k[(userEnd + 1)...])
             let slot: Int
-            if let known = tresNames.firstIndex(where: { $0.elementsEqual(tres) }) { slot = known } else {
+            if let known = tresNames.firstIndex(where: { name in name.withUnsafeBytes { Self.bytesEqual($0, tres) } }) { slot = known } else {
                 slot = tresNames.count
                 tresNames.append(Array(tres))
             }
@@ -168,6 +169,12 @@ public struct UsageQuery {
             }
         }
         return UsageReport(rows: rows, period: period, observedUntil: marks)
+    }
+
+    /// Whether two byte ranges hold the same bytes.
+    @inline(__always)
+    static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        EventCodec.memoryEqual(a.assumingMemoryBound(to: UInt8.self), b.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Native usage in any half-open window, from the latest version of every run (a full scan
