@@ -70,40 +70,63 @@ public enum UsageTable {
     }
 
     /// ``forEachCell(_:prefix:settings:_:)`` in key order, with `extra` cells merged in (the usage
-    /// of running runs up to now, which the table never holds). A cell is visited when its table
-    /// and pending sum is not zero or when `extra` has its key, with all three added — as a
-    /// dictionary filled from `forEachCell` and then added to would hold it. Only the pending tail
-    /// and `extra` (few cells) are sorted; the table is read in its own order. The key is lent:
-    /// valid only during the call.
+    /// of running runs up to now, which the table never holds; in any order, a key possibly more
+    /// than once). A cell is visited when its table and pending sum is not zero or when `extra`
+    /// has its key, with all of them added — as a dictionary filled from `forEachCell` and then
+    /// added to would hold it. Only the pending tail and `extra` (few cells) are sorted; the table
+    /// is read in its own order. The key is lent: valid only during the call.
     public static func forEachCellInKeyOrder(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
-                                             adding extra: [[UInt8]: Int128],
+                                             adding extra: [(key: [UInt8], amount: Int128)],
                                              _ body: (UnsafeRawBufferPointer, Int128) throws -> Void) throws {
-        let pending = try pendingCells(reader, prefix: prefix, settings: settings)
-        var others = Set(pending.keys)
-        for k in extra.keys where k.starts(with: prefix) { others.insert(k) }
-        let sorted = others.sorted { StoreBytes.precede($0, $1) }
+        let others = try otherCells(reader, prefix: prefix, settings: settings, adding: extra)
         var next = 0
         /// A key found in the pending tail or `extra` only.
-        func visitOther(_ k: [UInt8]) throws {
-            let p = pending[k] ?? 0
-            if let e = extra[k] { try k.withUnsafeBytes { try body($0, p + e) } } else if p != 0 { try k.withUnsafeBytes { try body($0, p) } }
+        func visitOther(_ o: OtherCell) throws {
+            if o.inExtra || o.sum != 0 { try o.key.withUnsafeBytes { try body($0, o.sum) } }
         }
         try forEachStoredCell(reader, prefix: prefix) { k, amount in
             let kb = k.assumingMemoryBound(to: UInt8.self)
-            while next < sorted.count, sorted[next].withUnsafeBufferPointer({ StoreBytes.precede($0, kb) }) {
-                try visitOther(sorted[next]); next += 1
+            while next < others.count, others[next].key.withUnsafeBufferPointer({ StoreBytes.precede($0, kb) }) {
+                try visitOther(others[next]); next += 1
             }
             var sum = amount
             var inExtra = false
-            if next < sorted.count, sorted[next].elementsEqual(kb) {
-                let other = sorted[next]
-                sum += pending[other] ?? 0
-                if let e = extra[other] { inExtra = true; sum += e }
+            if next < others.count, others[next].key.withUnsafeBufferPointer({ EventCodec.memoryEqual($0, kb) }) {
+                sum += others[next].sum
+                inExtra = others[next].inExtra
                 next += 1
             }
             if sum != 0 || inExtra { try body(k, sum) }
         }
-        while next < sorted.count { try visitOther(sorted[next]); next += 1 }
+        while next < others.count { try visitOther(others[next]); next += 1 }
+    }
+
+    /// A cell of the pending tail or of the extra cells, merged by key.
+    private struct OtherCell {
+        var key: [UInt8]
+        /// The pending and extra amounts of the key, added.
+        var sum: Int128
+        /// Whether the extra cells have the key.
+        var inExtra: Bool
+    }
+
+    /// The cells under `prefix` of the pending tail and of `extra`, one per key, in key order.
+    private static func otherCells(_ reader: any EventStoreReader, prefix: [UInt8], settings: ProjectionSettings,
+                                   adding extra: [(key: [UInt8], amount: Int128)]) throws -> [OtherCell] {
+        var cells = try pendingCells(reader, prefix: prefix, settings: settings).map { OtherCell(key: $0.key, sum: $0.value, inExtra: false) }
+        for e in extra where e.key.starts(with: prefix) { cells.append(OtherCell(key: e.key, sum: e.amount, inExtra: true)) }
+        cells.sort { StoreBytes.precede($0.key, $1.key) }
+        var merged: [OtherCell] = []
+        merged.reserveCapacity(cells.count)
+        for c in cells {
+            if let last = merged.last, last.key.withUnsafeBufferPointer({ l in c.key.withUnsafeBufferPointer { EventCodec.memoryEqual(l, $0) } }) {
+                merged[merged.count - 1].sum += c.sum
+                merged[merged.count - 1].inExtra = last.inExtra || c.inExtra
+            } else {
+                merged.append(c)
+            }
+        }
+        return merged
     }
 
     /// Adds `delta` to the table, record by record (``UsageRecord``; a cell that comes to zero

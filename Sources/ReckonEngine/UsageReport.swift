@@ -61,7 +61,7 @@ public struct UsageQuery {
             let (marks, running) = try Self.runningUsage(months, in: r, settings: settings)
             return try months.map {
                 try Self.monthReport($0, in: r, settings: settings, grouping: grouping, components: components,
-                                     marks: marks, running: running[$0] ?? [:])
+                                     marks: marks, running: running[$0] ?? [])
             }
         }
     }
@@ -78,20 +78,21 @@ public struct UsageQuery {
         return try ledger.store.read { r in
             let (marks, running) = try Self.runningUsage([month], in: r, settings: settings)
             return try Self.monthReport(month, in: r, settings: settings, grouping: grouping, components: components,
-                                        marks: marks, running: running[month] ?? [:])
+                                        marks: marks, running: running[month] ?? [])
         }
     }
 
     /// The observation marks, and the usage of running runs up to their cluster's mark in each
-    /// of `months`, by key bytes.
+    /// of `months`: (key bytes, TRES-seconds) of each run, month and TRES, a key possibly more
+    /// than once (``UsageTable/forEachCellInKeyOrder(_:prefix:settings:adding:_:)`` adds them up).
     static func runningUsage(_ months: [BillingMonth], in r: any EventStoreReader, settings: ProjectionSettings) throws
-        -> (marks: [String: EpochSeconds], running: [BillingMonth: [[UInt8]: Int128]]) {
+        -> (marks: [String: EpochSeconds], running: [BillingMonth: [(key: [UInt8], amount: Int128)]]) {
         let marks = try observationMarks(r)
         let wanted = Set(months)
-        var running: [BillingMonth: [[UInt8]: Int128]] = [:]
+        var running: [BillingMonth: [(key: [UInt8], amount: Int128)]] = [:]
         try forEachOpenRun(r) { run in
             UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
-                if wanted.contains(k.month) { running[k.month, default: [:]][k.bytes, default: 0] += v }
+                if wanted.contains(k.month) { running[k.month, default: []].append((k.bytes, v)) }
             }
         }
         return (marks, running)
@@ -101,7 +102,7 @@ public struct UsageQuery {
     /// ``runningUsage(_:in:settings:)`` read there.
     static func monthReport(_ month: BillingMonth, in r: any EventStoreReader, settings: ProjectionSettings,
                             grouping: UsageReport.Grouping, components: [Component]?,
-                            marks: [String: EpochSeconds], running: [[UInt8]: Int128]) throws -> UsageReport {
+                            marks: [String: EpochSeconds], running: [(key: [UInt8], amount: Int128)]) throws -> UsageReport {
         let period = month.description
         /// The dictionary path: names that bytes cannot stand for.
         func byDictionary() throws -> UsageReport {
