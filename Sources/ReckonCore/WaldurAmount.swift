@@ -31,29 +31,48 @@ public struct WaldurAmount: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// Appends the text form (``description``'s ASCII bytes) to `out`, without building a
-    /// `String`: `reckon usage` writes a hundred thousand amounts in a row.
+    /// `String`.
     public func appendText(to out: inout [UInt8]) {
-        if hundredths < 0 { out.append(UInt8(ascii: "-")) }
-        let mag = hundredths.magnitude
-        // Digits backwards into a fixed buffer (an Int128 has at most 39), in 64-bit steps when
-        // the magnitude allows, as 128-bit division is several times dearer.
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buf in
-            var i = buf.count
-            var rest = mag
-            func put(_ d: UInt8) { i -= 1; buf[i] = d }
-            while rest > UInt128(UInt64.max) {
-                let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
-                put(UInt8(ascii: "0") + UInt8(r)); rest = q
-                if buf.count - i == 2 { put(UInt8(ascii: ".")) }
-            }
-            var small = UInt64(rest)
-            while small > 0 || buf.count - i < 4 {   // at least "0.00"
-                put(UInt8(ascii: "0") + UInt8(small % 10)); small /= 10
-                if buf.count - i == 2 { put(UInt8(ascii: ".")) }
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i...]))
+        let n = textCount
+        let from = out.count
+        out.append(contentsOf: repeatElement(0, count: n))
+        out.withUnsafeMutableBufferPointer { buf in
+            if let base = buf.baseAddress { writeText(endingAt: base + from + n) }
         }
+    }
+
+    /// The length of the text form in bytes: the digits (at least three: `"0.00"`), the point,
+    /// and the sign of a negative amount.
+    public var textCount: Int {
+        var rest = hundredths.magnitude
+        var digits = 1
+        while rest > UInt128(UInt64.max) { rest /= 10; digits += 1 }
+        var small = UInt64(rest)
+        while small >= 10 { small /= 10; digits += 1 }
+        return max(digits, 3) + 1 + (hundredths < 0 ? 1 : 0)
+    }
+
+    /// Writes the text form into the ``textCount`` bytes that end just before `end`, last digit
+    /// first: `reckon usage` writes each of a hundred thousand amounts straight into its place
+    /// at the end of a line, right-aligned.
+    public func writeText(endingAt end: UnsafeMutablePointer<UInt8>) {
+        var at = end
+        var written = 0
+        func put(_ d: UInt8) {
+            at -= 1; at.pointee = d; written += 1
+            if written == 2 { at -= 1; at.pointee = UInt8(ascii: ".") }
+        }
+        // In 64-bit steps when the magnitude allows, as 128-bit division is several times dearer.
+        var rest = hundredths.magnitude
+        while rest > UInt128(UInt64.max) {
+            let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
+            put(UInt8(ascii: "0") + UInt8(r)); rest = q
+        }
+        var small = UInt64(rest)
+        while small > 0 || written < 3 {   // at least "0.00"
+            put(UInt8(ascii: "0") + UInt8(small % 10)); small /= 10
+        }
+        if hundredths < 0 { at -= 1; at.pointee = UInt8(ascii: "-") }
     }
 
     public static func < (a: WaldurAmount, b: WaldurAmount) -> Bool { a.hundredths < b.hundredths }

@@ -1,4 +1,5 @@
 import Dispatch
+import ReckonCore
 
 /// `reckon usage` as an aligned text table: exactly what ``PlainTable`` renders for the report's
 /// rows (same headers, widths, right-aligned amounts, no trailing spaces), written straight from
@@ -111,11 +112,9 @@ public enum UsageReportText {
     /// From this many rows on, the table is made on two threads.
     static let parallelRows = 20_000
 
-    /// The rows `[from, to)` of the reports taken one after another: their amounts' text,
-    /// widths and extra bytes, then their lines.
+    /// The rows `[from, to)` of the reports taken one after another: their widths and extra
+    /// bytes, then their lines.
     private struct Piece {
-        var amounts: [UInt8] = []
-        var amountEnds: [Int] = []
         var widths: [Int] = []
         /// What the text cells of the rows have more in bytes than in width (0 for ASCII).
         var extraBytes = 0
@@ -138,25 +137,23 @@ public enum UsageReportText {
             }
         }
 
+        /// The widest cell of each column (an amount's text is widest at the largest magnitude
+        /// of its sign), and the extra bytes.
         mutating func measure(_ reports: [UsageReport], from: Int, to: Int, byUser: Bool, columns: Int, width: CellWidth) {
-            var amounts: [UInt8] = []
-            var ends: [Int] = []
-            ends.reserveCapacity(to - from)
             var w = [Int](repeating: 0, count: columns)
             var extra = 0
+            var largest: Int128 = 0, smallest: Int128 = 0
             Self.forEachRow(reports, from: from, to: to) { row in
-                let before = amounts.count
-                row.pointee.amount.appendText(to: &amounts)
-                ends.append(amounts.count)
                 var i = 0
                 Self.measure(row.pointee.resource, i, widths: &w, extra: &extra, width: width); i += 1
                 if byUser { Self.measure(row.pointee.user ?? "", i, widths: &w, extra: &extra, width: width); i += 1 }
                 Self.measure(row.pointee.component, i, widths: &w, extra: &extra, width: width); i += 1
-                Self.measure(row.pointee.period, i, widths: &w, extra: &extra, width: width); i += 1
-                w[i] = max(w[i], amounts.count - before)
+                Self.measure(row.pointee.period, i, widths: &w, extra: &extra, width: width)
+                let h = row.pointee.amount.hundredths
+                largest = max(largest, h)
+                smallest = min(smallest, h)
             }
-            self.amounts = amounts
-            amountEnds = ends
+            w[columns - 1] = max(WaldurAmount(hundredths: largest).textCount, WaldurAmount(hundredths: smallest).textCount)
             widths = w
             extraBytes = extra
         }
@@ -167,25 +164,20 @@ public enum UsageReportText {
                     into out: UnsafeMutablePointer<UInt8>, bytes: Int) {
             out.initialize(repeating: 32, count: bytes)
             var at = 0
-            var n = 0
             let last = widths.count - 1
-            amounts.withUnsafeBufferPointer { amounts in
-                Self.forEachRow(reports, from: from, to: to) { row in
-                    precondition(at < bytes, "the usage table has more rows than measured")
-                    out[at] = 10
-                    at += 1
-                    var i = 0
-                    Self.left(row.pointee.resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
-                    if byUser { Self.left(row.pointee.user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
-                    Self.left(row.pointee.component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
-                    Self.left(row.pointee.period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
-                    let start = n == 0 ? 0 : amountEnds[n - 1], end = amountEnds[n]
-                    at += widths[last] - (end - start)
-                    precondition(at >= 0 && at + end - start <= bytes, "a usage table row is longer than measured")
-                    if let a = amounts.baseAddress { (out + at).update(from: a + start, count: end - start) }
-                    at += end - start
-                    n += 1
-                }
+            Self.forEachRow(reports, from: from, to: to) { row in
+                precondition(at < bytes, "the usage table has more rows than measured")
+                out[at] = 10
+                at += 1
+                var i = 0
+                Self.left(row.pointee.resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+                if byUser { Self.left(row.pointee.user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
+                Self.left(row.pointee.component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+                Self.left(row.pointee.period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
+                // Right-aligned: the amount ends where the line does (it is no wider than the column).
+                at += widths[last]
+                precondition(at <= bytes, "a usage table row is longer than measured")
+                row.pointee.amount.writeText(endingAt: out + at)
             }
             precondition(at == bytes, "the usage table's rows are shorter than measured")
         }

@@ -68,6 +68,12 @@ import Testing
             var bytes: [UInt8] = [7]
             WaldurAmount(hundredths: h).appendText(to: &bytes)
             #expect(bytes == [7] + Array(reference(h).utf8))   // appended after what was there
+            // Its length, and written backwards into exactly that many bytes between two guards.
+            let text = Array(reference(h).utf8)
+            #expect(WaldurAmount(hundredths: h).textCount == text.count, "\(h)")
+            var room = [UInt8](repeating: 7, count: text.count + 2)
+            room.withUnsafeMutableBufferPointer { WaldurAmount(hundredths: h).writeText(endingAt: $0.baseAddress! + text.count + 1) }
+            #expect(room == [7] + text + [7], "\(h)")
         }
     }
 }
