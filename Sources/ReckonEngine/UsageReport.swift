@@ -161,11 +161,12 @@ public struct UsageQuery {
         var rows: [UsageReport.Row] = []
         rows.reserveCapacity(owners.count * comps.count)
         var sums = [Int128](repeating: 0, count: comps.count)
+        let names = comps.map(\.name)
         for o in owners {
             for c in o.cells { for i in slotComponents[cellSlots[c]] { sums[i] += cellSums[c] } }
-            for (i, comp) in comps.enumerated() {
-                rows.append(.init(resource: o.resource, user: o.user, component: comp.name, period: period, native: sums[i],
-                                  amount: comp.amount(fromNativeSeconds: sums[i]) ?? .zero))
+            for i in comps.indices {   // by index: a copy of each component would retain its texts
+                rows.append(.init(resource: o.resource, user: o.user, component: names[i], period: period, native: sums[i],
+                                  amount: comps[i].amount(fromNativeSeconds: sums[i]) ?? .zero))
                 sums[i] = 0
             }
         }
