@@ -26,6 +26,32 @@ import Testing
         #expect(comp("2").amount(fromNativeSeconds: 4)?.description == "0.03")
     }
 
+    /// Half-even rounding of a quotient, by hand and against the nearest-integer definition
+    /// (compare `2·num` with the midpoint `(2q + 1)·den` of the floor `q` and `q + 1`) over values
+    /// within 64 bits (the 64-bit division) and beyond (the 128-bit one).
+    @Test func roundsQuotientsHalfToEven() {
+        let byHand: [(Int128, Int128, Int128)] = [(5, 2, 2), (7, 2, 4), (-5, 2, -2), (-7, 2, -4), (1, 3, 0), (2, 3, 1),
+                                                 (-1, 3, 0), (-2, 3, -1), (0, 7, 0), (9, 1, 9), (-9, 1, -9)]
+        for (n, d, q) in byHand { #expect(roundHalfEven(n, d) == q, "\(n)/\(d)") }
+        func reference(_ n: Int128, _ d: Int128) -> Int128 {
+            var q = n / d
+            if n % d != 0 && n < 0 { q -= 1 }    // floor
+            let twice = 2 * n, mid = (2 * q + 1) * d
+            return twice > mid || (twice == mid && q % 2 != 0) ? q + 1 : q
+        }
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var cases: [(Int128, Int128)] = [(Int128(Int64.min), 1), (Int128(Int64.min), 2), (Int128(Int64.min), 3), (Int128(Int64.max), 2),
+                                         (Int128(Int64.max), Int128(Int64.max)), (Int128(Int64.min) + 1, Int128(Int64.max)),
+                                         (Int128(Int64.max) + 1, 2), (Int128(Int64.min) - 1, 2)]
+        for shift in 0..<64 {
+            x = x &* 0x5851_F42D_4C95_7F2D &+ 1
+            let n = Int128(Int64(bitPattern: x) >> (shift % 63))
+            let d = Int128(max(1, (x >> 7) >> UInt64(shift)))
+            cases.append((n, d)); cases.append((n, 2)); cases.append((n * 1_000_003, d)); cases.append((2 * (n / 2) + d, 2 * d))
+        }
+        for (n, d) in cases { #expect(roundHalfEven(n, d) == reference(n, d), "\(n)/\(d)") }
+    }
+
     @Test func parsesWaldurDecimalStrings() {
         #expect(WaldurAmount(parsing: "12.3")?.description == "12.30")
         #expect(WaldurAmount(parsing: "12.345600")?.description == "12.35")  // 12.3456 → 12.35
