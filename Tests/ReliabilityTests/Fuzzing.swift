@@ -49,8 +49,13 @@ struct Fuzzer: Sendable {
         }
     }
 
-    /// Runs `body` on the corpus itself, then on mutated inputs until the budget is spent.
-    /// Returns the number of inputs tried. `body` returns a failure text, or nil.
+    /// Mutated inputs run after the corpus however long the corpus took: on a loaded machine
+    /// (the whole suite beside it) the corpus alone could spend the default budget.
+    static let minimumMutations = 16
+
+    /// Runs `body` on the corpus itself, then on mutated inputs until the budget is spent (and
+    /// at least ``minimumMutations`` of them). Returns the number of inputs tried. `body`
+    /// returns a failure text, or nil.
     mutating func run(_ body: ([UInt8]) -> String?) -> (inputs: Int, failures: [String]) {
         let current = Self.artifacts + "/\(name).current"
         print("fuzz \(name): seed \(seed) (RECKON_FUZZ_SEED), budget \(Self.budget) s (RECKON_FUZZ_SECONDS); current input in \(current)")
@@ -64,7 +69,7 @@ struct Fuzzer: Sendable {
         while true {
             let input: [UInt8]
             if let c = inputs.next() { input = c } else {
-                guard Date() < deadline else { break }
+                guard Date() < deadline || n < corpus.count + Self.minimumMutations else { break }
                 input = mutate()
             }
             n += 1
