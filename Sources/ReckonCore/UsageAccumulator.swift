@@ -317,13 +317,7 @@ public struct UsageAccumulator: Sendable {
     /// The ``UsageKey/bytes`` of a packed cell key, built in `key`'s storage, with the TRES
     /// name's bytes at hand.
     private func keyBytes(_ packed: UInt64, tres: [UInt8], into key: inout [UInt8]) -> [UInt8] {
-        let o = Int(truncatingIfNeeded: packed >> 32)
-        let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
-        key.removeAll(keepingCapacity: true)
-        key.append(UInt8(m >> 24)); key.append(UInt8(truncatingIfNeeded: m >> 16))
-        key.append(UInt8(truncatingIfNeeded: m >> 8)); key.append(UInt8(truncatingIfNeeded: m))
-        let s = Int(ownerStart[o])
-        key.append(contentsOf: arena[s..<(s + Int(ownerAccountLength[o]) + 1 + Int(ownerUserLength[o]))])   // account 0 user
+        ownerMonthKey(packed, into: &key)   // month, account 0 user
         key.append(0)
         key.append(contentsOf: tres)
         return key
