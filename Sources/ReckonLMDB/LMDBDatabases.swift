@@ -133,9 +133,8 @@ struct LMDBDatabases: Sendable {
         rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
         if rc == MDB_NOTFOUND { return 0 }
         guard rc == 0 else { throw LMDBStatus.error(rc, operation: "read the last event", path: path, mapSize: 0) }
-        let last = try LMDBValue.sequence(key, path: path)
-        let (count, overflow) = last.addingReportingOverflow(try LMDBEventRecord.count(LMDBValue.buffer(value), key: last, path: path))
-        guard !overflow else { throw .corrupt("\(path): the last record's events run past sequence number \(UInt64.max)") }
-        return count
+        let last = try LMDBValue.sequence(key, path: path)   // a record is keyed by its last event (LMDBEventRecord)
+        guard last < UInt64.max else { throw .corrupt("\(path): the last sequence number is \(last)") }
+        return last + 1
     }
 }

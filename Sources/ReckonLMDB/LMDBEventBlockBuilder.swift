@@ -56,16 +56,17 @@ final class LMDBEventBlockBuilder {
         return nil
     }
 
-    /// Calls `body` with the record of the pending events — the lone event's bytes when it can
-    /// stand alone, else a block — then empties the builder. Nothing when none are pending.
+    /// Calls `body` with the record of the pending events and its key, the last one's sequence
+    /// number — the lone event's bytes when it can stand alone, else a block — then empties the
+    /// builder. Nothing when none are pending.
     func take<R>(_ body: (Sequence64, UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
         guard count > 0 else { return nil }
         defer { count = 0; used = 2; lastStart = 2 }
         if count == 1 {
             let lone = UnsafeRawBufferPointer(start: buffer + lastStart, count: used - lastStart)
-            if LMDBEventRecord.canStandAlone(lone) { return try body(first, lone) }
+            if LMDBEventRecord.canStandAlone(lone) { return try body(first, lone) }   // first == last
         }
         buffer[1] = UInt8(count)   // at most 64: a one-byte varint
-        return try body(first, UnsafeRawBufferPointer(start: buffer, count: used))
+        return try body(first + UInt64(count - 1), UnsafeRawBufferPointer(start: buffer, count: used))
     }
 }

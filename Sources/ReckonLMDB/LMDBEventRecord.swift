@@ -2,10 +2,16 @@ import ReckonCore
 
 /// How events lie in the `events` database (store format 2).
 ///
-/// A record's key is the sequence number of its first event (8 bytes big-endian). Its value is
+/// A record's key is the sequence number of its *last* event (8 bytes big-endian). Its value is
 /// either one event, as its bytes — every record of a format-1 store, and a lone event since —
 /// or a block: the marker byte 0 (no event starts with it: the first byte is the event's kind,
 /// from 1), a varint count, then that many events, each a varint length and its bytes.
+///
+/// Keyed by the last event, the log's count is still its last key + 1, as in format 1: a
+/// format-1 reckon that had the store open before it was raised to format 2 appends its next
+/// event under the right number (and fails loudly on reading an event inside a block) instead
+/// of writing a duplicate number into the log. An event is found with one `MDB_SET_RANGE`: the
+/// first record whose last event is at or after it.
 ///
 /// A write transaction groups its appends into blocks of up to ``blockBytes``, so an import of
 /// N runs puts about N/5 records into the log instead of N: the per-put cost of LMDB's B-tree
@@ -37,17 +43,23 @@ enum LMDBEventRecord {
         return record
     }
 
-    /// The number of events a record holds.
+    /// The number of events a record holds (each takes at least its length byte, which bounds it).
     static func count(_ record: UnsafeRawBufferPointer, key: Sequence64, path: String) throws(EventStoreError) -> UInt64 {
         guard record.first == blockMarker else { return 1 }
         var r = Reader(record)
         r.offset = 1
-        guard let n = r.varint(), n >= 1 else { throw damaged(key, path: path) }
+        guard let n = r.varint(), n >= 1, n <= UInt64(record.count - r.offset), n <= key &+ 1 else { throw damaged(key, path: path) }
         return n
     }
 
-    /// Calls `body` with each event of `record` from index `first` (its sequence number is
-    /// `key + index`) until `body` returns false; returns false then, true after the last.
+    /// The sequence number of a record's first event, from its key (its last) and its count.
+    static func first(_ record: UnsafeRawBufferPointer, key: Sequence64, path: String) throws(EventStoreError) -> Sequence64 {
+        key - (try count(record, key: key, path: path) - 1)
+    }
+
+    /// Calls `body` with each event of `record` from index `first` (its sequence number is the
+    /// record's first plus the index) until `body` returns false; returns false then, true
+    /// after the last.
     static func forEachEvent(in record: UnsafeRawBufferPointer, key: Sequence64, from first: UInt64, path: String,
                              _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
         guard record.first == blockMarker else {
@@ -55,7 +67,7 @@ enum LMDBEventRecord {
         }
         var r = Reader(record)
         r.offset = 1
-        guard let n = r.varint(), n >= 1 else { throw damaged(key, path: path) }
+        guard let n = r.varint(), n >= 1, n <= UInt64(record.count - r.offset) else { throw damaged(key, path: path) }
         var i: UInt64 = 0
         while i < n {
             guard let length = r.varint(), let event = r.span(length) else { throw damaged(key, path: path) }
@@ -114,6 +126,6 @@ enum LMDBEventRecord {
     }
 
     static func damaged(_ key: Sequence64, path: String) -> EventStoreError {
-        .corrupt("\(path): the block of events from \(key) is damaged (its count or a length runs past its end)")
+        .corrupt("\(path): the block of events ending at \(key) is damaged (its count or a length does not fit it)")
     }
 }

@@ -82,9 +82,8 @@ class LMDBReadTransaction: EventStoreReader {
     }
 
     /// The event at `sequence` where the log's records hold it (``LMDBEventRecord``), valid
-    /// until the transaction changes the log or ends: the record keyed by it — a lone event, or
-    /// a block it begins — or else the block before it, if that block reaches it. One cursor
-    /// descent either way.
+    /// until the transaction changes the log or ends: in the first record whose last event is
+    /// at or after it — one cursor descent.
     func storedEvent(at sequence: Sequence64) throws(EventStoreError) -> UnsafeRawBufferPointer? {
         let txn = try live("read event \(sequence)")
         if eventCursor == nil {
@@ -96,71 +95,44 @@ class LMDBReadTransaction: EventStoreReader {
         guard let cursor = eventCursor else { return nil }
         let path = environment.path
         var key = MDB_val(), value = MDB_val()
-        var rc = LMDBValue.with(sequence: sequence) { k in
+        let rc = LMDBValue.with(sequence: sequence) { k in
             key = k
             return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
         }
-        if rc == 0, try LMDBValue.sequence(key, path: path) == sequence {
-            return try LMDBEventRecord.event(in: LMDBValue.buffer(value), key: sequence, at: 0, path: path)
-        }
-        guard rc == 0 || rc == MDB_NOTFOUND else { throw failed(rc, "read event \(sequence)") }
-        rc = mdb_cursor_get(cursor, &key, &value, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)
-        if rc == MDB_NOTFOUND { return nil }
+        if rc == MDB_NOTFOUND { return nil }   // past the end
         guard rc == 0 else { throw failed(rc, "read event \(sequence)") }
-        let first = try LMDBValue.sequence(key, path: path)
-        guard first < sequence else { return nil }
-        return try LMDBEventRecord.event(in: LMDBValue.buffer(value), key: first, at: sequence - first, path: path)
+        let last = try LMDBValue.sequence(key, path: path)
+        let record = LMDBValue.buffer(value)
+        let first = try LMDBEventRecord.first(record, key: last, path: path)
+        guard sequence >= first else { return nil }   // a gap: not there
+        return try LMDBEventRecord.event(in: record, key: last, at: sequence - first, path: path)
     }
 
     func forEachEvent(from start: Sequence64, _ body: (Sequence64, UnsafeRawBufferPointer) throws -> Bool) throws {
         let path = environment.path
         try withCursor(environment.databases.events, "read events from \(start)") { cursor in
             var key = MDB_val(), value = MDB_val()
+            // The first record whose last event is at or after `start`: the one holding it.
             var rc = LMDBValue.with(sequence: start) { k in
                 key = k
                 return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
             }
-            guard rc == 0 || rc == MDB_NOTFOUND else { throw failed(rc, "read events from \(start)") }
-            // `start` inside a block: begin at that block (the record before the one found).
-            var exact = false
-            if rc == 0 { exact = try LMDBValue.sequence(key, path: path) == start }
-            if !exact {
-                let found = rc
-                rc = mdb_cursor_get(cursor, &key, &value, found == MDB_NOTFOUND ? MDB_LAST : MDB_PREV)
-                if rc == 0 {
-                    let first = try LMDBValue.sequence(key, path: path)
-                    let count = try LMDBEventRecord.count(LMDBValue.buffer(value), key: first, path: path)
-                    if !(first < start && start - first < count) {
-                        // Not in it: back to the record found first (if any).
-                        rc = found == MDB_NOTFOUND ? MDB_NOTFOUND : mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
-                    }
-                } else if rc == MDB_NOTFOUND {
-                    rc = found == MDB_NOTFOUND ? MDB_NOTFOUND
-                        : LMDBValue.with(sequence: start) { k in
-                            key = k
-                            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
-                        }
-                }
-            }
             var expected = start
             var firstRecord = true
             while rc == 0 {
-                let first = try LMDBValue.sequence(key, path: path)
+                let last = try LMDBValue.sequence(key, path: path)
+                let record = LMDBValue.buffer(value)
+                let first = try LMDBEventRecord.first(record, key: last, path: path)
                 // Only the first record may begin before `start`; every other begins where the last ended.
                 guard first == expected || (firstRecord && first < expected) else {
                     throw EventStoreError.corrupt("\(path): expected event \(expected), found \(first); sequence numbers are not dense")
                 }
                 firstRecord = false
-                let skip = expected - first
-                let more = try LMDBEventRecord.forEachEvent(in: LMDBValue.buffer(value), key: first, from: skip, path: path) { i, event in
+                let more = try LMDBEventRecord.forEachEvent(in: record, key: last, from: expected - first, path: path) { i, event in
                     try body(first &+ i, event)
                 }
                 if !more { return }
-                let count = try LMDBEventRecord.count(LMDBValue.buffer(value), key: first, path: path)
-                guard count > skip else {
-                    throw EventStoreError.corrupt("\(path): expected event \(expected), found \(first); sequence numbers are not dense")
-                }
-                expected = first &+ count
+                expected = last &+ 1
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             guard rc == MDB_NOTFOUND else { throw failed(rc, "read events after \(expected)") }

@@ -69,10 +69,10 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         if block.fits(encoded.count) {
             block.add(encoded, at: sequence)
         } else if LMDBEventRecord.canStandAlone(encoded) {
-            try putEvents(encoded, from: sequence)   // too large for a block: a record of its own
+            try putEvents(encoded, key: sequence)   // too large for a block: a record of its own
         } else {
             let r: Result<Void, EventStoreError> = LMDBEventRecord.blockOfOne(encoded).withUnsafeBytes { b in
-                Result { () throws(EventStoreError) in try putEvents(b, from: sequence) }
+                Result { () throws(EventStoreError) in try putEvents(b, key: sequence) }
             }
             try r.get()
         }
@@ -80,24 +80,27 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
         return sequence
     }
 
-    /// Puts one record into the log after its last.
-    private func putEvents(_ record: UnsafeRawBufferPointer, from first: Sequence64) throws(EventStoreError) {
+    /// Puts one record into the log after its last, under `key`, the sequence number of its last event.
+    private func putEvents(_ record: UnsafeRawBufferPointer, key last: Sequence64) throws(EventStoreError) {
         let txn = try live("append events")
-        let rc = LMDBValue.with(sequence: first) { key in
+        let rc = LMDBValue.with(sequence: last) { key in
             LMDBValue.with(record) { value in mdb_put(txn, environment.databases.events, &key, &value, UInt32(MDB_APPEND)) }
         }
         if rc == MDB_KEYEXIST {
-            // MDB_APPEND refuses a key that is not past the last one: the count was wrong.
-            throw .corrupt("\(environment.path): event \(first) already exists or is out of order")
+            // MDB_APPEND refuses a key that is not past the last one: the count was wrong. The
+            // transaction must not commit (its run index would point at events not written).
+            let error = EventStoreError.corrupt("\(environment.path): events up to \(last) already exist or are out of order")
+            if failure == nil { failure = error }
+            throw error
         }
-        try check(rc, "append event \(first)")
+        try check(rc, "append events up to \(last)")
     }
 
     /// Puts the pending appends into the log as one record. The store calls it before the
     /// commit; reads of the log call it first (a pending event is read from the block itself).
     func flushEvents() throws(EventStoreError) {
-        let r: Result<Void, EventStoreError>? = block.take { first, record in
-            Result { () throws(EventStoreError) in try putEvents(record, from: first) }
+        let r: Result<Void, EventStoreError>? = block.take { last, record in
+            Result { () throws(EventStoreError) in try putEvents(record, key: last) }
         }
         try r?.get()
     }

@@ -121,6 +121,25 @@ struct LMDBEventBlockTests {
         try store.read { try Self.expectReadsBack($0, old + new, "format 1, then blocks") }
     }
 
+    /// A format-1 reckon that had the store open before it was raised counts the log as its
+    /// last key + 1 and appends one event per record: with blocks keyed by their last event,
+    /// its next record gets the right number and the log stays dense. (A record is put here
+    /// with `mdb_load`, as that older writer would put it after a block of events 0–4.)
+    @Test(.enabled(if: LMDBEventStoreTests.tool("mdb_load") != nil, "needs mdb_load (Debian lmdb-utils)"))
+    func aFormatOneWriterAfterABlockKeepsTheLogDense() throws {
+        let dir = try TemporaryDirectory()
+        let events = (0..<5).map { i in [UInt8(1)] + [UInt8](repeating: UInt8(i), count: 91) }
+        do {
+            let store = try LMDBEventStore(directory: dir.path)
+            try store.write { w in for e in events { _ = try w.append(e) } }   // one block: 5 × 93 + 2 bytes
+        }
+        let older: [UInt8] = [1, 2, 3]
+        try Self.load(dir.path, "events", [(Self.key(5), older)])   // what "last key + 1" gives: 5
+        let store = try LMDBEventStore(directory: dir.path)
+        try store.read { try Self.expectReadsBack($0, events + [older], "a format-1 append after a block") }
+        #expect(try store.write { w in try w.append([4]) } == 6)
+    }
+
     /// A block whose count promises more events than it holds, put there outside reckon.
     @Test(.enabled(if: LMDBEventStoreTests.tool("mdb_load") != nil, "needs mdb_load (Debian lmdb-utils)"))
     func aDamagedBlockIsReportedAsCorrupt() throws {
@@ -129,10 +148,11 @@ struct LMDBEventBlockTests {
             let store = try LMDBEventStore(directory: dir.path)
             try store.write { w in _ = try w.append(EventCodec.encode(Samples.event(0))) }
         }
-        // Event 1 begins a block of 3 that holds two 2-byte events.
-        try Self.load(dir.path, "events", [(Self.key(1), [0, 3, 2, 1, 1, 2, 1, 2])])
+        // A block keyed by its last event, 3, that says it holds 3 events (1, 2, 3) and holds two
+        // 2-byte ones.
+        try Self.load(dir.path, "events", [(Self.key(3), [0, 3, 2, 1, 1, 2, 1, 2])])
         let store = try LMDBEventStore(directory: dir.path)
-        let message = "\(dir.path): the block of events from 1 is damaged (its count or a length runs past its end)"
+        let message = "\(dir.path): the block of events ending at 3 is damaged (its count or a length does not fit it)"
         #expect(try store.count() == 4)
         #expect(try store.read { try $0.eventBytes(at: 1) } == [1, 1])
         #expect(try store.read { try $0.eventBytes(at: 2) } == [1, 2])
