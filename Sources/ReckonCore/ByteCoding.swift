@@ -189,13 +189,13 @@ extension ByteReader {
     @inline(__always) func peekU8() -> UInt8? { offset < bytes.count ? bytes[offset] : nil }
     @inline(__always) mutating func skip(_ n: Int) { offset += n }
     /// The next byte, or nil at the end.
-    @inline(__always) mutating func next() -> UInt8? {
+    @inline(__always) public mutating func next() -> UInt8? {
         guard offset < bytes.count else { return nil }
         defer { offset += 1 }
         return bytes[offset]
     }
     /// ``varint()`` without throwing: nil where it would throw.
-    @inline(__always) mutating func varintOrNil() -> UInt64? {
+    @inline(__always) public mutating func varintOrNil() -> UInt64? {
         let n = bytes.count
         var i = offset
         guard i < n else { return nil }
@@ -218,8 +218,9 @@ extension ByteReader {
         return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
     @inline(__always) mutating func skipVarint() -> Bool { varintOrNil() != nil }
-    /// The bytes of a length-prefixed string, without copying them.
-    mutating func stringBytes() -> UnsafeRawBufferPointer? {
+    /// The bytes of a length-prefixed string (or any varint-length-prefixed bytes), without
+    /// copying them.
+    public mutating func stringBytes() -> UnsafeRawBufferPointer? {
         guard let n = varintOrNil(), n <= UInt64(bytes.count - offset) else { return nil }
         let s = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(n)])
         offset += Int(n)

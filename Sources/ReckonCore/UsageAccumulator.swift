@@ -20,7 +20,7 @@ public struct UsageAccumulator: Sendable {
 
     /// Whether some interned account, user or TRES name holds a zero byte — the separator of
     /// ``UsageKey/bytes``, so such keys do not sort as their parts do (and two owners can even
-    /// share a key): ``forEachCellKeyBytesInKeyOrder(_:)`` is not to be used then. No Slurm name
+    /// share a key): ``forEachRecordInKeyOrder(_:)`` is not to be used then. No Slurm name
     /// holds one; a damaged dump can.
     public private(set) var hasNameWithZeroByte = false
 
@@ -189,21 +189,11 @@ public struct UsageAccumulator: Sendable {
         }
     }
 
-    /// ``forEachCellKeyBytes(_:)`` in the keys' byte order — the usage table's order (see
-    /// ``liveCellsInKeyOrder()``; not to be used when ``hasNameWithZeroByte``).
-    public func forEachCellKeyBytesInKeyOrder(_ body: ([UInt8], Int128) throws -> Void) rethrows {
-        let (order, tresBytes) = liveCellsInKeyOrder()
-        var key: [UInt8] = []
-        for c in order {
-            let packed = cellKeys[Int(c)]
-            try body(keyBytes(packed, tres: tresBytes[Int(packed & 0xffff)], into: &key), cellAmounts[Int(c)])
-        }
-    }
-
     /// The usage table's records (``UsageRecord``) of the non-zero cells, in key order: each
     /// owner-month's key and value, built straight from the interned bytes — for filling an
-    /// empty table with appends. The same order and the same conditions as
-    /// ``forEachCellKeyBytesInKeyOrder(_:)``, whose cells of one owner-month are adjacent.
+    /// empty table with appends. The cells come in their keys' byte order (see
+    /// ``liveCellsInKeyOrder()``; not to be used when ``hasNameWithZeroByte``), so those of one
+    /// owner-month are adjacent.
     public func forEachRecordInKeyOrder(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
         let (order, tresBytes) = liveCellsInKeyOrder()
         var key: [UInt8] = []

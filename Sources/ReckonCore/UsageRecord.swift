@@ -33,24 +33,13 @@ public enum UsageRecord {
         scratch.append(contentsOf: key)
         scratch.append(0)
         let ownerEnd = scratch.count
-        var i = 0
-        let n = value.count
-        while i < n {
-            var length = 0, shift = 0
-            while true {
-                guard i < n, shift < 63 else { throw damaged(key) }
-                let b = value[i]
-                i += 1
-                length |= Int(b & 0x7f) << shift
-                if b & 0x80 == 0 { break }
-                shift += 7
-            }
-            guard length <= n - i, 16 <= n - i - length else { throw damaged(key) }
+        var r = ByteReader(value)
+        while !r.isAtEnd {
+            guard let tres = r.stringBytes(), value.count - r.offset >= 16 else { throw damaged(key) }
             scratch.removeSubrange(ownerEnd...)
-            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[i..<(i + length)]))
-            i += length
-            guard let amount = StoreBytes.i128(UnsafeRawBufferPointer(rebasing: value[i..<(i + 16)])) else { throw damaged(key) }
-            i += 16
+            scratch.append(contentsOf: tres)
+            guard let amount = StoreBytes.i128(UnsafeRawBufferPointer(rebasing: value[r.offset..<(r.offset + 16)])) else { throw damaged(key) }
+            r.skip(16)
             try scratch.withUnsafeBytes { try body($0, amount) }
         }
     }

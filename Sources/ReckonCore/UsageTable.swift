@@ -143,12 +143,7 @@ public enum UsageTable {
             return
         }
         var byRecord: [[UInt8]: [[UInt8]: Int128]] = [:]
-        try delta.forEachCellKeyBytes { kb, amount in
-            try kb.withUnsafeBytes { k in
-                guard let n = UsageRecord.ownerLength(ofCellKey: k) else { throw EventStoreError.corrupt("a usage cell key without owner and TRES") }
-                byRecord[Array(k[..<n]), default: [:]][Array(k[(n + 1)...]), default: 0] += amount
-            }
-        }
+        try delta.forEachCellKeyBytes { kb, amount in try group(kb, amount, into: &byRecord) }
         for (key, cells) in byRecord {
             var merged = cells
             let found = try writer.value(in: .usage, key: key)
@@ -179,14 +174,16 @@ public enum UsageTable {
     public static func replace(with cells: [UsageKey: Int128], in writer: any EventStoreWriter) throws {
         try writer.clear(.usage)
         var byRecord: [[UInt8]: [[UInt8]: Int128]] = [:]
-        for (k, v) in cells {
-            let kb = k.bytes
-            try kb.withUnsafeBytes { b in
-                guard let n = UsageRecord.ownerLength(ofCellKey: b) else { throw EventStoreError.corrupt("a usage cell key without owner and TRES") }
-                byRecord[Array(kb[..<n]), default: [:]][Array(kb[(n + 1)...]), default: 0] += v
-            }
-        }
+        for (k, v) in cells { try group(k.bytes, v, into: &byRecord) }
         for (key, cells) in byRecord { try write(key: key, cells: cells, replacing: false, in: writer) }
+    }
+
+    /// Adds a cell (its ``UsageKey/bytes`` and amount) to `records`: by record key, then by TRES name.
+    static func group(_ cellKey: [UInt8], _ amount: Int128, into records: inout [[UInt8]: [[UInt8]: Int128]]) throws {
+        guard let n = cellKey.withUnsafeBytes({ UsageRecord.ownerLength(ofCellKey: $0) }) else {
+            throw EventStoreError.corrupt("a usage cell key without owner and TRES")
+        }
+        records[Array(cellKey[..<n]), default: [:]][Array(cellKey[(n + 1)...]), default: 0] += amount
     }
 
     /// Every stored cell (the pending tail not included), by ``UsageKey``.

@@ -47,9 +47,9 @@ final class LMDBEventBlockBuilder {
     /// The event at `sequence`, when it is pending.
     func event(at sequence: Sequence64) -> UnsafeRawBufferPointer? {
         guard count > 0, sequence >= first, sequence - first < UInt64(count) else { return nil }
-        var r = LMDBEventRecord.Reader(UnsafeRawBufferPointer(start: buffer + 2, count: used - 2))
+        var r = ByteReader(UnsafeRawBufferPointer(start: buffer + 2, count: used - 2))
         var i: UInt64 = 0
-        while let length = r.varint(), let event = r.span(length) {
+        while let event = r.stringBytes() {
             if first + i == sequence { return event }
             i += 1
         }

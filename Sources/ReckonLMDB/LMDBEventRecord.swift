@@ -46,9 +46,9 @@ enum LMDBEventRecord {
     /// The number of events a record holds (each takes at least its length byte, which bounds it).
     static func count(_ record: UnsafeRawBufferPointer, key: Sequence64, path: String) throws(EventStoreError) -> UInt64 {
         guard record.first == blockMarker else { return 1 }
-        var r = Reader(record)
-        r.offset = 1
-        guard let n = r.varint(), n >= 1, n <= UInt64(record.count - r.offset), n <= key &+ 1 else { throw damaged(key, path: path) }
+        var r = ByteReader(record)
+        _ = r.next()   // the marker
+        guard let n = r.varintOrNil(), n >= 1, n <= UInt64(record.count - r.offset), n <= key &+ 1 else { throw damaged(key, path: path) }
         return n
     }
 
@@ -65,12 +65,12 @@ enum LMDBEventRecord {
         guard record.first == blockMarker else {
             return first > 0 ? true : try body(0, record)
         }
-        var r = Reader(record)
-        r.offset = 1
-        guard let n = r.varint(), n >= 1, n <= UInt64(record.count - r.offset) else { throw damaged(key, path: path) }
+        var r = ByteReader(record)
+        _ = r.next()   // the marker
+        guard let n = r.varintOrNil(), n >= 1, n <= UInt64(record.count - r.offset) else { throw damaged(key, path: path) }
         var i: UInt64 = 0
         while i < n {
-            guard let length = r.varint(), let event = r.span(length) else { throw damaged(key, path: path) }
+            guard let event = r.stringBytes() else { throw damaged(key, path: path) }
             if i >= first, try !body(i, event) { return false }
             i += 1
         }
@@ -92,37 +92,6 @@ enum LMDBEventRecord {
             throw damaged(key, path: path)
         }
         return found
-    }
-
-    /// Reads the varints and spans of a record (ReckonCore's reader keeps its fast helpers internal).
-    struct Reader {
-        let bytes: UnsafeRawBufferPointer
-        var offset = 0
-
-        init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-        var isAtEnd: Bool { offset >= bytes.count }
-
-        /// A varint of at most 9 bytes, or nil when it runs past the end.
-        mutating func varint() -> UInt64? {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while offset < bytes.count, shift < 63 {
-                let b = bytes[offset]
-                offset += 1
-                v |= UInt64(b & 0x7f) << shift
-                if b & 0x80 == 0 { return v }
-                shift += 7
-            }
-            return nil
-        }
-
-        /// The next `length` bytes, or nil when they run past the end.
-        mutating func span(_ length: UInt64) -> UnsafeRawBufferPointer? {
-            guard length <= UInt64(bytes.count - offset) else { return nil }
-            let start = offset
-            offset += Int(length)
-            return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
-        }
     }
 
     static func damaged(_ key: Sequence64, path: String) -> EventStoreError {

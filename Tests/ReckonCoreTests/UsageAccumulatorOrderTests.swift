@@ -2,7 +2,7 @@ import ReckonCore
 import Testing
 
 /// A first import appends its usage cells to the empty table in key order
-/// (``UsageAccumulator/forEachCellKeyBytesInKeyOrder(_:)``, ``UsageTable/add(_:in:)``): the order
+/// (``UsageAccumulator/forEachRecordInKeyOrder(_:)``, ``UsageTable/add(_:in:)``): the order
 /// must be exactly the bytes' order, and names with a zero byte (the key's separator) must take
 /// the path that does not depend on it.
 @Suite struct UsageAccumulatorOrderTests {
@@ -24,14 +24,21 @@ import Testing
         return acc
     }
 
-    @Test func keyOrderIsTheBytesOrder() {
+    @Test func keyOrderIsTheBytesOrder() throws {
         var g = ProjectionReplayTests.Rng(s: 0x0dd_5eed)
         for round in 0..<40 {
             let acc = Self.randomAccumulator(&g, cells: 1 + round * 37)
             var plain: [([UInt8], Int128)] = []
             acc.forEachCellKeyBytes { k, v in plain.append((k, v)) }
             var ordered: [([UInt8], Int128)] = []
-            acc.forEachCellKeyBytesInKeyOrder { k, v in ordered.append((k, v)) }
+            var scratch: [UInt8] = []
+            try acc.forEachRecordInKeyOrder { key, value in
+                try key.withUnsafeBytes { k in
+                    try value.withUnsafeBytes { v in
+                        try UsageRecord.forEachCell(key: k, value: v, scratch: &scratch) { cell, amount in ordered.append((Array(cell), amount)) }
+                    }
+                }
+            }
             let want = plain.sorted { $0.0.lexicographicallyPrecedes($1.0) }
             #expect(ordered.map(\.0) == want.map(\.0), "round \(round)")
             #expect(ordered.map(\.1) == want.map(\.1), "round \(round)")
