@@ -48,6 +48,8 @@ public enum EventStoreError: Error, Equatable, Sendable, CustomStringConvertible
 
 /// Read access to one consistent snapshot of an event store.
 public protocol EventStoreReader {
+    /// Which committed state this reader sees (see the default, nil, in the extension).
+    var snapshotID: UInt64? { get }
     /// The number of events, which is also the next sequence number.
     func eventCount() throws(EventStoreError) -> UInt64
     /// The encoded event at `sequence`, or nil past the end.
@@ -80,6 +82,11 @@ extension EventStoreWriter {
 }
 
 extension EventStoreReader {
+    /// Names the committed state this reader sees, so that two readers opened one after the
+    /// other can tell whether they see the same one (no commit in between); nil when the store
+    /// cannot say. The LMDB store answers with LMDB's transaction id.
+    public var snapshotID: UInt64? { nil }
+
     /// The entries copied, then lent: for stores that hold them as arrays anyway.
     public func forEachEntryInPlace(in table: StoreTable, prefix: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         try forEachEntry(in: table, prefix: prefix) { k, v in

@@ -31,11 +31,17 @@ final class ContentHasher: @unchecked Sendable {   // used by one queue at a tim
     private var portable = SHA256()
     /// OpenSSL's SHA256_CTX (112 bytes), with room to spare.
     private var context: UnsafeMutableRawPointer?
-    private let crypto: Crypto?
+    private var crypto: Crypto?
+    /// Whether the library was looked for: on the first use, not at `init`, so that loading it
+    /// (~1 ms) happens on the queue that hashes, not on the thread that starts an import.
+    private var started = false
 
     deinit { context?.deallocate() }
 
-    init() {
+    init() {}
+
+    private func start() {
+        started = true
         crypto = Self.crypto
         if let c = crypto {
             let ctx = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 16)
@@ -44,6 +50,7 @@ final class ContentHasher: @unchecked Sendable {   // used by one queue at a tim
     }
 
     func update(_ chunk: UnsafeRawBufferPointer) {
+        if !started { start() }
         if let ctx = context, let c = crypto {
             _ = c.update(ctx, chunk.baseAddress, chunk.count)
         } else {
@@ -53,6 +60,7 @@ final class ContentHasher: @unchecked Sendable {   // used by one queue at a tim
 
     /// The digest as 64 lower-case hex digits; the hasher is spent afterwards.
     func finalizeHex() -> String {
+        if !started { start() }
         guard let ctx = context, let c = crypto else { return portable.finalizeHex() }
         var digest = [UInt8](repeating: 0, count: 32)
         _ = c.final(&digest, ctx)

@@ -1,3 +1,4 @@
+import Dispatch
 import ReckonCore
 
 /// Desired usage in Waldur units, as `reckon usage` shows it and the reconciler will send it:
@@ -56,6 +57,9 @@ public struct UsageQuery {
     /// import that commits meanwhile is in all of them or in none).
     public func monthReports(_ months: [BillingMonth], grouping: UsageReport.Grouping, components: [Component]?) throws -> [UsageReport] {
         let settings = ledger.settings
+        if months.count > 1, let reports = try concurrentMonthReports(months, grouping: grouping, components: components) {
+            return reports
+        }
         return try ledger.store.read { r in
             // The running runs are read once for all the months (each is an event to decode).
             let (marks, running) = try Self.runningUsage(months, in: r, settings: settings)
@@ -64,6 +68,41 @@ public struct UsageQuery {
                                      marks: marks, running: running[$0] ?? [])
             }
         }
+    }
+
+    /// ``monthReports(_:grouping:components:)`` with the months shared between two threads,
+    /// each reading in a snapshot of its own; nil (nothing to use) unless both snapshots are
+    /// the same committed state — a commit in between, or a store that cannot tell, and the
+    /// caller reads them all in one snapshot instead.
+    func concurrentMonthReports(_ months: [BillingMonth], grouping: UsageReport.Grouping, components: [Component]?) throws -> [UsageReport]? {
+        let settings = ledger.settings
+        let store = ledger.store
+        final class Part: @unchecked Sendable {   // written by one thread, read after the join
+            var snapshot: UInt64?
+            var reports: [(Int, UsageReport)] = []
+            var error: Error?
+        }
+        let parts = [Part(), Part()]
+        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+            let part = parts[p]
+            do {
+                try store.read { r in
+                    part.snapshot = r.snapshotID
+                    guard part.snapshot != nil else { return }
+                    let mine = months.indices.filter { $0 % parts.count == p }.map { months[$0] }
+                    let (marks, running) = try Self.runningUsage(mine, in: r, settings: settings)
+                    for i in months.indices where i % parts.count == p {
+                        part.reports.append((i, try Self.monthReport(months[i], in: r, settings: settings, grouping: grouping,
+                                                                     components: components, marks: marks, running: running[months[i]] ?? [])))
+                    }
+                }
+            } catch {
+                part.error = error
+            }
+        }
+        for part in parts { if let e = part.error { throw e } }
+        guard let id = parts[0].snapshot, parts.allSatisfy({ $0.snapshot == id }) else { return nil }
+        return parts.flatMap(\.reports).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The report of one billing month — the same rows as ``report(_:period:grouping:components:observedUntil:)``

@@ -17,6 +17,9 @@ class LMDBReadTransaction: EventStoreReader {
         self.environment = environment
     }
 
+    /// LMDB's id of the transaction: that of the last commit a read sees.
+    var snapshotID: UInt64? { txn.map { UInt64(mdb_txn_id($0)) } }
+
     /// A cursor on the log for lookups by sequence number, opened on first use and closed by
     /// ``closeCursors()`` before the transaction ends.
     @exclusivity(unchecked) private var eventCursor: OpaquePointer?

@@ -147,10 +147,9 @@ public struct SacctStreamParser {
         // Every line in order: the read-ahead result where the fast path would take the line.
         for reader in [readers.0, readers.1] {
             let region = reader.region
-            guard let rb = region.baseAddress else { continue }
+            guard region.baseAddress != nil else { continue }
             var s = 0
-            for ahead in reader.lines {
-                let nl = memchr(rb + s, 10, region.count - s).map { rb.distance(to: UnsafeRawPointer($0)) } ?? region.count
+            for (ahead, nl) in zip(reader.lines, reader.lineEnds) {
                 defer { s = nl + 1 }
                 if assembler?.hasPending == false {
                     switch ahead {
@@ -170,6 +169,7 @@ public struct SacctStreamParser {
                 try handle(line: String(decoding: UnsafeRawBufferPointer(rebasing: region[s..<nl]), as: UTF8.self), emit: emit)
             }
             reader.lines.removeAll(keepingCapacity: true)
+            reader.lineEnds.removeAll(keepingCapacity: true)
         }
         if end < n { carry.append(contentsOf: chunk[end..<n]) }
     }
@@ -321,11 +321,15 @@ final class LookaheadReader: @unchecked Sendable {
     /// The lines to read: whole lines, each ending in a newline, of the chunk being consumed.
     var region = UnsafeRawBufferPointer(start: nil, count: 0)
     @exclusivity(unchecked) var lines: [ReadAhead] = []
+    /// Where each of ``lines`` ends in ``region`` (its newline), so that the in-order pass
+    /// need not search for it again.
+    @exclusivity(unchecked) var lineEnds: [Int] = []
 
     /// Reads every line of ``region`` as the fast path of ``SacctStreamParser`` would, without
     /// deciding anything the general path decides.
     func read(parser: SacctRecordParser) {
         lines.removeAll(keepingCapacity: true)
+        lineEnds.removeAll(keepingCapacity: true)
         guard let base = region.baseAddress else { return }
         let n = region.count
         var s = 0
@@ -333,6 +337,7 @@ final class LookaheadReader: @unchecked Sendable {
             let nl = memchr(base + s, 10, n - s).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
             let line = UnsafeRawBufferPointer(rebasing: region[s..<nl])
             s = nl + 1
+            lineEnds.append(nl)
             if let outcome = fast.prepared(line, parser: parser) {
                 switch outcome {
                 case .run(let run): lines.append(.run(run))

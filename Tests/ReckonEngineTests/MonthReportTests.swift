@@ -1,6 +1,6 @@
 import Foundation
 import ReckonCore
-import ReckonEngine
+@testable import ReckonEngine
 import ReckonLMDB
 import ReckonSacct
 import Testing
@@ -105,6 +105,31 @@ import Testing
             }
         }
         return compared
+    }
+
+    /// Months read on two threads, each in a snapshot of its own (``UsageQuery/concurrentMonthReports``),
+    /// are used only when both snapshots are the same commit: LMDB's transaction id tells them
+    /// apart, and the reports are those of one snapshot.
+    @Test func monthsReadOnTwoThreadsComeFromOneCommit() throws {
+        try withLedger { l, dump in
+            try ingest(l, Self.lines(count: 300), dump: dump)
+            let query = UsageQuery(ledger: l)
+            let a = try l.store.read { $0.snapshotID }, b = try l.store.read { $0.snapshotID }
+            #expect(a != nil && a == b)
+            let concurrent = try query.concurrentMonthReports(months, grouping: .user, components: Self.components)
+            #expect(concurrent?.count == months.count)
+            for (m, r) in zip(months, concurrent ?? []) {
+                #expect(r.period == m.description)
+                #expect(Self.firstDifference(r.rows, try query.monthReport(m, grouping: .user, components: Self.components).rows) == nil)
+            }
+            // A commit in between: another snapshot.
+            try ingest(l, Self.lines(count: 20, seed: 7), dump: dump)
+            #expect(try l.store.read { $0.snapshotID } != a)
+        }
+        // A store that cannot name its snapshots: the months are read in one snapshot instead.
+        let memory = try Ledger(store: InMemoryEventStore(), settings: settings)
+        #expect(try UsageQuery(ledger: memory).concurrentMonthReports(months, grouping: .user, components: nil) == nil)
+        #expect(try UsageQuery(ledger: memory).monthReports(months, grouping: .user, components: nil).count == months.count)
     }
 
     /// Where two row lists first differ, in one line (the lists run to hundreds of rows).
