@@ -128,7 +128,32 @@ public struct UsageAccumulator: Sendable {
     /// Adds `amount` to the cell (owner, month, TRES).
     @inline(__always)
     public mutating func add(owner: Int32, monthOrdinal: Int, tres: UInt16, _ amount: Int128) {
-        let key = UInt64(UInt32(bitPattern: owner)) << 32 | UInt64(UInt16(truncatingIfNeeded: monthOrdinal)) << 16 | UInt64(tres)
+        _ = add(key: Self.cellKey(owner, monthOrdinal, tres), amount)
+    }
+
+    /// A cell's packed key: owner, month ordinal, TRES number.
+    @inline(__always)
+    static func cellKey(_ owner: Int32, _ monthOrdinal: Int, _ tres: UInt16) -> UInt64 {
+        UInt64(UInt32(bitPattern: owner)) << 32 | UInt64(UInt16(truncatingIfNeeded: monthOrdinal)) << 16 | UInt64(tres)
+    }
+
+    /// Adds `amount` to the cell `key`, found after the cell at index `previous` without a probe
+    /// of the table when it is the next one: a run's cells (its TRES in one month) are added
+    /// one after the other, and those of an owner-month were first added — so stored — in the
+    /// same order, nearly always. Returns the cell's index, for the next call.
+    @inline(__always)
+    mutating func add(key: UInt64, _ amount: Int128, after previous: Int) -> Int {
+        let next = previous &+ 1
+        if previous >= 0, next < cellKeys.count, cellKeys[next] == key {
+            cellAmounts[next] += amount
+            return next
+        }
+        return add(key: key, amount)
+    }
+
+    /// Adds `amount` to the cell `key`; returns the cell's index.
+    @inline(__always)
+    mutating func add(key: UInt64, _ amount: Int128) -> Int {
         var h = key &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 32
         let mask = cellSlots.count - 1
@@ -137,13 +162,15 @@ public struct UsageAccumulator: Sendable {
             let s = cellSlots[i]
             if s == 0 { break }
             let c = Int(s - 1)
-            if cellKeys[c] == key { cellAmounts[c] += amount; return }
+            if cellKeys[c] == key { cellAmounts[c] += amount; return c }
             i = (i + 1) & mask
         }
-        cellSlots[i] = Int32(cellKeys.count + 1)
+        let c = cellKeys.count
+        cellSlots[i] = Int32(c + 1)
         cellKeys.append(key)
         cellAmounts.append(amount)
         if cellKeys.count * 2 > cellSlots.count { growCells() }
+        return c
     }
 
     private mutating func growCells() {
@@ -328,10 +355,12 @@ public struct UsageAccumulator: Sendable {
                                   user: UnsafeRawBufferPointer(rebasing: arena[(s + al + 1)..<(s + al + 1 + ul)]))
             }
         }
+        var previous = -1
         for (c, key) in other.cellKeys.enumerated() where other.cellAmounts[c] != 0 {
             let o = owners[Int(truncatingIfNeeded: key >> 32)]
             let t = UInt16(truncatingIfNeeded: key & 0xffff)
-            add(owner: o, monthOrdinal: Int((key >> 16) & 0xffff), tres: t < 256 ? t : tres(other.tresName(t)), other.cellAmounts[c])
+            previous = add(key: Self.cellKey(o, Int((key >> 16) & 0xffff), t < 256 ? t : tres(other.tresName(t))),
+                           other.cellAmounts[c], after: previous)
         }
     }
 
@@ -379,6 +408,7 @@ extension UsageAccumulator {
         guard r.isAtEnd else { return false }
         guard let list = settings.tresSource == .alloc ? alloc : req, end > start else { return true }
         var who: Int32 = -1
+        var previous = -1
         settings.calendar.forEachMonth(overlapping: start, end) { month, part in
             let secs = ActiveTime.seconds(start: start, end: end, suspended: suspended, within: part.start, part.end)
             guard secs > 0 else { return }
@@ -388,7 +418,7 @@ extension UsageAccumulator {
                 guard let code = t.next(), let amount = t.zigzagOrNil() else { return }
                 guard amount != 0 else { continue }
                 if who < 0 { who = owner(account: account, user: user) }
-                add(owner: who, monthOrdinal: month.ordinal, tres: UInt16(code), sign * Int128(amount) * Int128(secs))
+                previous = add(key: Self.cellKey(who, month.ordinal, UInt16(code)), sign * Int128(amount) * Int128(secs), after: previous)
             }
         }
         return true
