@@ -40,14 +40,24 @@ final class BatchWriter: @unchecked Sendable {
     var lastBatchMostlyNew: Bool { lock.lock(); defer { lock.unlock() }; return mostlyNew }
     private var mostlyNew: Bool
 
-    func submit(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
+    func submit(_ runs: inout [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
         if let e = failed() { throw e }
         slot.wait()
         if let e = failed() { slot.signal(); throw e }
+        let batch = Batch()
+        swap(&batch.runs, &runs)
         queue.async { [self] in
-            defer { slot.signal() }
+            defer {
+                // The array, emptied, is kept for a next batch (its memory already faulted in).
+                batch.runs.removeAll(keepingCapacity: true)
+                lock.lock()
+                spare = batch.runs
+                lock.unlock()
+                slot.signal()
+            }
+            let count = batch.runs.count
             do {
-                let (results, start, deltas, generations) = try Self.record(runs, presumed: presumed, ledger: ledger)
+                let (results, start, deltas, generations) = try Self.record(batch.runs, presumed: presumed, ledger: ledger)
                 if batches == 0 { deferredFrom = start }
                 batches += 1
                 if generations.before != lastGeneration { exclusive = false }
@@ -57,7 +67,7 @@ final class BatchWriter: @unchecked Sendable {
                 }
                 let new = results.reduce(0) { $0 + $1.1.newVersions }
                 lock.lock()
-                mostlyNew = new * 2 >= UInt64(runs.count)
+                mostlyNew = new * 2 >= UInt64(count)
                 for (c, r) in results {
                     perCluster[c, default: .init()].newVersions += r.newVersions
                     perCluster[c, default: .init()].unchanged += r.unchanged
@@ -69,6 +79,25 @@ final class BatchWriter: @unchecked Sendable {
                 lock.unlock()
             }
         }
+    }
+
+    /// A batch's runs, moved into the recording thread's work and back out of it.
+    private final class Batch: @unchecked Sendable {   // used by one thread at a time
+        var runs: [JobRunRecorder.PreparedRun] = []
+    }
+    /// The array of the last recorded batch, emptied (guarded by `lock`).
+    private var spare: [JobRunRecorder.PreparedRun]?
+
+    /// An empty array for a next batch: the last recorded batch's, when it holds `capacity`.
+    func spareBatch(capacity: Int) -> [JobRunRecorder.PreparedRun] {
+        lock.lock()
+        let s = spare
+        spare = nil
+        lock.unlock()
+        if let s, s.capacity >= capacity { return s }
+        var fresh: [JobRunRecorder.PreparedRun] = []
+        fresh.reserveCapacity(capacity)
+        return fresh
     }
 
     /// Waits for the last batch; returns the per-cluster results or throws the first error.

@@ -48,22 +48,23 @@ public struct IngestService {
         let hasher = ContentHasher()
         let hashing = DispatchQueue(label: "reckon.ingest.hash")
         let size = 1 << 20
+        let buffers = ReadBuffers(size: size)
         do {
             while true {
                 // Uninitialised memory, filled by read(2): `Data(count:)` would zero each
                 // megabyte first.
-                guard let memory = malloc(size) else {
+                guard let memory = buffers.take() else {
                     throw IngestError.cannotRead(path: path, message: "out of memory for a read buffer of \(size) bytes")
                 }
                 let n = read(fd, memory, size)
                 if n <= 0 {
                     let e = errno
-                    free(memory)
+                    buffers.give(memory)
                     if n == 0 { break }
                     if e == EINTR { continue }
                     throw IngestError.cannotRead(path: path, message: String(cString: strerror(e)))
                 }
-                let shared = Data(bytesNoCopy: memory, count: n, deallocator: .free)
+                let shared = Data(bytesNoCopy: memory, count: n, deallocator: .custom { p, _ in buffers.give(p) })
                 session.bytesLeft = session.bytesLeft.map { $0 - n }
                 hashing.async { shared.withUnsafeBytes { hasher.update($0) } }
                 try shared.withUnsafeBytes { try session.consume($0) }
@@ -154,7 +155,7 @@ public struct IngestService {
             parser = SacctStreamParser(timeZone: timeZone, defaultCluster: defaultCluster)
             writer = BatchWriter(ledger: service.ledger)
             batchLimit = max(1, min(service.firstBatchSize, service.batchSize))
-            batch.reserveCapacity(batchLimit)
+            batch.reserveCapacity(Self.capacity(forLimit: batchLimit))
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
@@ -193,8 +194,8 @@ public struct IngestService {
                 var full = runs
                 batchLimit = min(batchLimit * 2, max(1, service.batchSize))
                 runs = []
-                runs.reserveCapacity(batchLimit)
                 try submit(&full)
+                runs = writer.spareBatch(capacity: Self.capacity(forLimit: batchLimit))
             }
         }
 
@@ -202,6 +203,11 @@ public struct IngestService {
             if let l = lastCluster, lastClusterCount > 0 { recordsPerCluster[l, default: 0] += lastClusterCount }
             lastClusterCount = 0
         }
+
+        /// The room a batch is given: its limit and one chunk's runs more, as a chunk's runs go
+        /// into one batch (a megabyte of typical sacct lines is ~6,000 runs), so that filling it
+        /// does not move it to a larger array.
+        static func capacity(forLimit limit: Int) -> Int { limit + 8_192 }
 
         mutating func flush() throws {
             guard !batch.isEmpty else { return }
@@ -217,7 +223,7 @@ public struct IngestService {
         mutating func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
             if parser.lineMemory != nil { note(runs) }
             let presumed = writer.lastBatchMostlyNew ? service.ledger.recorder.presumeNew(&runs) : nil
-            try writer.submit(runs, presumed: presumed)
+            try writer.submit(&runs, presumed: presumed)
         }
 
         /// Keeps what the line memory will learn of `runs` once they are committed.
@@ -303,6 +309,40 @@ public struct IngestService {
             outcome.recalled = recalled.values.reduce(0, +)
             outcome.formatWarnings = parser.header?.warnings ?? []
             return outcome
+        }
+    }
+}
+
+/// The read buffers of one import: a buffer the hashing and parsing threads are done with is
+/// kept for a next chunk (a few at most), so that the import does not take fresh pages — a
+/// page fault each — for every megabyte it reads.
+final class ReadBuffers: @unchecked Sendable {   // the lock guards `kept`
+    let size: Int
+    private let lock = NSLock()
+    private var kept: [UnsafeMutableRawPointer] = []
+    private static let most = 4
+
+    init(size: Int) { self.size = size }
+
+    deinit { for p in kept { free(p) } }
+
+    /// A buffer of `size` bytes, uninitialised; nil when memory is exhausted.
+    func take() -> UnsafeMutableRawPointer? {
+        lock.lock()
+        let p = kept.popLast()
+        lock.unlock()
+        return p ?? malloc(size)
+    }
+
+    /// Gives a buffer from ``take()`` back.
+    func give(_ p: UnsafeMutableRawPointer) {
+        lock.lock()
+        if kept.count < Self.most {
+            kept.append(p)
+            lock.unlock()
+        } else {
+            lock.unlock()
+            free(p)
         }
     }
 }

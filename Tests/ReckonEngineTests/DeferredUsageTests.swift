@@ -85,10 +85,10 @@ import Testing
     @Test func interleavedImportsKeepEveryRunsUsage() throws {
         let ledger = try Fixtures.ledger()
         let lines = LineMemoryTests.lines(count: 40, tick: 0)
-        let a = try prepared(LineMemoryTests.dump(Array(lines[..<20]))), b = try prepared(LineMemoryTests.dump(Array(lines[20...])))
+        var a = try prepared(LineMemoryTests.dump(Array(lines[..<20]))), b = try prepared(LineMemoryTests.dump(Array(lines[20...])))
         let first = BatchWriter(ledger: ledger), second = BatchWriter(ledger: ledger)
-        try first.submit(a); _ = try first.finish()     // sets the mark
-        try second.submit(b); _ = try second.finish()   // finds it set
+        try first.submit(&a); _ = try first.finish()     // sets the mark
+        try second.submit(&b); _ = try second.finish()   // finds it set
         let aloneA = try ledger.store.write { try first.completeUsage(in: $0) }
         let aloneB = try ledger.store.write { try second.completeUsage(in: $0) }
         #expect(!aloneA && !aloneB)   // each saw the other record runs
