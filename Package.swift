@@ -5,6 +5,7 @@ import PackageDescription
 //   ReckonCore      pure domain: events, job runs, months, usage split, units, projections, store protocols
 //   CLMDB           system library: Debian's liblmdb (pkg-config lmdb)
 //   ReckonLMDB      the LMDB event store                      -> ReckonCore, CLMDB
+//   CMalloc         system header: glibc's mallopt, for the one-shot commands' memory tuning
 //   ReckonSacct     sacct output parser and sacct runner        -> ReckonCore
 //   ReckonConfig    waldur-site-agent YAML + reckon: section    -> ReckonCore, Yams
 //   ReckonWaldur    Waldur Mastermind HTTP client               -> AsyncHTTPClient, Logging
@@ -39,6 +40,7 @@ let package = Package(
             providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]
         ),
         .target(name: "ReckonLMDB", dependencies: ["ReckonCore", "CLMDB"]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "ReckonSacct", dependencies: ["ReckonCore"]),
         .target(name: "ReckonConfig", dependencies: [
             "ReckonCore",
@@ -67,7 +69,7 @@ let package = Package(
             "ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
         ]),
         .executableTarget(name: "reckon", dependencies: [
-            "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator",
+            "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator", "CMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
