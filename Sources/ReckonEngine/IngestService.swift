@@ -155,7 +155,7 @@ public struct IngestService {
             parser = SacctStreamParser(timeZone: timeZone, defaultCluster: defaultCluster)
             writer = BatchWriter(ledger: service.ledger)
             batchLimit = max(1, min(service.firstBatchSize, service.batchSize))
-            batch.reserveCapacity(Self.capacity(forLimit: batchLimit))
+            batch.reserveCapacity(capacity(forLimit: batchLimit))
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
@@ -195,7 +195,7 @@ public struct IngestService {
                 batchLimit = min(batchLimit * 2, max(1, service.batchSize))
                 runs = []
                 try submit(&full)
-                runs = writer.spareBatch(capacity: Self.capacity(forLimit: batchLimit))
+                runs = writer.spareBatch(capacity: capacity(forLimit: batchLimit))
             }
         }
 
@@ -204,10 +204,11 @@ public struct IngestService {
             lastClusterCount = 0
         }
 
-        /// The room a batch is given: its limit and one chunk's runs more, as a chunk's runs go
-        /// into one batch (a megabyte of typical sacct lines is ~6,000 runs), so that filling it
-        /// does not move it to a larger array.
-        static func capacity(forLimit limit: Int) -> Int { limit + 8_192 }
+        /// The room a batch is given: the largest limit and one chunk's runs more, as a chunk's
+        /// runs go into one batch (a megabyte of typical sacct lines is ~6,000 runs), so that
+        /// filling it never moves it to a larger array and every recorded batch's array can be
+        /// used again (memory not written to is not taken from the system).
+        func capacity(forLimit limit: Int) -> Int { max(limit, service.batchSize) + 8_192 }
 
         mutating func flush() throws {
             guard !batch.isEmpty else { return }
