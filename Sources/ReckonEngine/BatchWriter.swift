@@ -57,14 +57,8 @@ final class BatchWriter: @unchecked Sendable {
             }
             let count = batch.runs.count
             do {
-                let (results, start, deltas, generations) = try Self.record(batch.runs, presumed: presumed, ledger: ledger)
-                if batches == 0 { deferredFrom = start }
-                batches += 1
-                if generations.before != lastGeneration { exclusive = false }
-                lastGeneration = generations.after
-                for (i, d) in deltas.enumerated() {
-                    if batches == 1 && i == 0 { usage = d } else { usage.add(d) }   // the first is taken, not copied cell by cell
-                }
+                let recorded = try ledger.store.write { w in try Self.record(batch.runs, presumed: presumed, ledger: ledger, in: w) }
+                let results = keep(recorded)
                 let new = results.reduce(0) { $0 + $1.1.newVersions }
                 lock.lock()
                 mostlyNew = new * 2 >= UInt64(count)
@@ -100,6 +94,36 @@ final class BatchWriter: @unchecked Sendable {
         return fresh
     }
 
+    /// What ``record(_:presumed:ledger:in:)`` returns.
+    typealias Recorded = ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator], generations: (before: UInt64, after: UInt64))
+
+    /// Takes a recorded batch's bookkeeping: where the pending mark was set, the run generations
+    /// (another process's runs in between make the import not alone), and its usage differences,
+    /// added to the import's sum. Returns the batch's per-cluster results.
+    private func keep(_ recorded: Recorded) -> [(String, JobRunRecorder.BatchResult)] {
+        let (results, start, deltas, generations) = recorded
+        if batches == 0 { deferredFrom = start }
+        batches += 1
+        if generations.before != lastGeneration { exclusive = false }
+        lastGeneration = generations.after
+        for (i, d) in deltas.enumerated() {
+            if batches == 1 && i == 0 { usage = d } else { usage.add(d) }   // the first is taken, not copied cell by cell
+        }
+        return results
+    }
+
+    /// Records an import's last batch inside the caller's write transaction `w` — the one that
+    /// then completes the usage table (``completeUsage(in:)``) — instead of a transaction and a
+    /// commit of its own; called after ``finish()``, on the caller's thread. `attempt` counts the
+    /// runs of the transaction's body: when it is run again (the map grew), the first run's
+    /// usage was kept too, so the import no longer counts as alone and the completion folds the
+    /// log instead. Returns the batch's per-cluster results.
+    func recordLast(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, in w: any EventStoreWriter,
+                    attempt: Int) throws -> [(String, JobRunRecorder.BatchResult)] {
+        if attempt > 1 { exclusive = false }
+        return keep(try Self.record(runs, presumed: presumed, ledger: ledger, in: w))
+    }
+
     /// Waits for the last batch; returns the per-cluster results or throws the first error.
     func finish() throws -> [String: JobRunRecorder.BatchResult] {
         queue.sync {}
@@ -127,13 +151,13 @@ final class BatchWriter: @unchecked Sendable {
         return alone
     }
 
-    /// One write transaction: the batch's runs per cluster, clusters in first-seen order. The
-    /// usage table is left alone (marked pending from the batch's first event when it was not
-    /// already); the batch's usage differences are returned, with where the batch started.
-    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, ledger: Ledger) throws
-        -> ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator], generations: (before: UInt64, after: UInt64)) {
+    /// A batch in the write transaction `w`: its runs per cluster, clusters in first-seen order.
+    /// The usage table is left alone (marked pending from the batch's first event when it was
+    /// not already); the batch's usage differences are returned, with where the batch started.
+    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, ledger: Ledger,
+                       in w: any EventStoreWriter) throws -> Recorded {
         let recorder = ledger.recorder
-        return try ledger.store.write { w in
+        do {
             let before = try JobRunRecorder.generation(w)
             guard let first = runs.first?.cluster else { return ([], nil, [], (before, before)) }
             let start = try w.eventCount()

@@ -11,7 +11,8 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     case afterRequestSent = "after-request-sent"
     /// An ingest batch is written inside its transaction, not yet committed.
     case midIngestBatch = "mid-ingest-batch"
-    /// An ingest's batches are committed; its usage is not in the usage table yet (see `UsageTable`).
+    /// An ingest's batches but its last are committed, their usage not in the usage table yet
+    /// (see `UsageTable`); the last batch and the completion are to be one transaction.
     case beforeUsageCompletion = "before-usage-completion"
     /// Outcomes are recorded; the read-back confirmation is not.
     case beforeConfirmation = "before-confirmation"

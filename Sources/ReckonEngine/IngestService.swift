@@ -5,12 +5,23 @@ import ReckonSacct
 /// Ingests sacct output into the ledger: from a saved dump (`reckon ingest --from`) or by running
 /// sacct (`reckon ingest --start --end`, and the daemon's polls). Streams the output, records job
 /// runs in batches (one write transaction each; ``firstBatchSize`` runs, doubling up to
-/// ``batchSize``; in a file's last 3 MiB, every 1 MiB chunk's runs), then appends one
-/// observation record per cluster. A malformed record is kept in that record and never stops the import.
+/// ``batchSize``; in a file's last 3 MiB, every 1 MiB chunk's runs), and the last batch in the
+/// transaction that completes the import: the usage table and one observation record per
+/// cluster. A malformed record is kept in that record and never stops the import.
 public struct IngestService {
     public let ledger: Ledger
-    /// The most runs in one write transaction.
-    public var batchSize: Int = 16_384
+    /// The most runs in one write transaction (`RECKON_INGEST_BATCH_RUNS` when set: see
+    /// ``environmentBatchSize``).
+    public var batchSize: Int = IngestService.environmentBatchSize ?? 16_384
+
+    /// `RECKON_INGEST_BATCH_RUNS`, for tests: with it the crash harness makes the small polls of
+    /// `reckon sync` commit their runs before the transaction that completes the poll, so that a
+    /// kill can fall between the two (a chunk's runs stay together, and a file's last chunk goes
+    /// into the completing transaction). Nothing else sets it.
+    static let environmentBatchSize: Int? = {
+        guard let v = ProcessInfo.processInfo.environment["RECKON_INGEST_BATCH_RUNS"], let n = Int(v), n > 0 else { return nil }
+        return n
+    }()
     /// The size of the first batch; each next one is twice the last, up to ``batchSize``. The
     /// recording thread starts after a few thousand runs instead of idling through a whole batch.
     public var firstBatchSize: Int = 4_096
@@ -190,7 +201,9 @@ public struct IngestService {
                 i += 1
             }
             let nearTheEnd = bytesLeft.map { $0 <= Self.handOverEveryChunkWithin } ?? false
-            if runs.count >= batchLimit || (nearTheEnd && !runs.isEmpty) {
+            // The file's last chunk stays for the transaction that completes the import.
+            let atTheEnd = bytesLeft == 0
+            if !atTheEnd && (runs.count >= batchLimit || (nearTheEnd && !runs.isEmpty)) {
                 var full = runs
                 batchLimit = min(batchLimit * 2, max(1, service.batchSize))
                 runs = []
@@ -284,28 +297,43 @@ public struct IngestService {
 
         mutating func finish(source: SacctObservation.Source, observedAt: EpochSeconds, warnings: [String]) throws -> Outcome {
             try parse { parser, append in try parser.finishPrepared(emit: append) }
-            try flush()
+            // The last batch is recorded in the transaction that completes the import, not in
+            // one of its own: one commit (two disk flushes) less at the end of every import.
+            var last = batch
+            batch = []
+            if parser.lineMemory != nil { note(last) }
+            let presumed = !last.isEmpty && writer.lastBatchMostlyNew ? service.ledger.recorder.presumeNew(&last) : nil
             countCluster()
-            let perCluster = try writer.finish()
+            let committed = try writer.finish()
             var clusters = parser.clusters
             if clusters.isEmpty { clusters = [parser.defaultCluster] }
             let recalled = parser.recalledPerCluster   // lines the memory held: read, and unchanged
-            var observations: [SacctObservation] = []
-            for (i, c) in clusters.enumerated() {
-                let r = perCluster[c] ?? .init()
-                let known = recalled[c] ?? 0
-                observations.append(SacctObservation(
-                    source: source, cluster: c, observedAt: observedAt, records: (recordsPerCluster[c] ?? 0) + known,
-                    skippedSteps: i == 0 ? parser.steps : 0, newVersions: r.newVersions, unchanged: r.unchanged + known,
-                    malformedCount: i == 0 ? parser.malformedCount : 0, malformed: i == 0 ? parser.malformed : []))
-            }
             let recorder = service.ledger.recorder
-            FaultPoint.beforeUsageCompletion.hit()   // batches committed, usage pending: the crash harness kills here
-            alone = try service.ledger.store.write { w in
+            FaultPoint.beforeUsageCompletion.hit()   // earlier batches committed, usage pending: the crash harness kills here
+            var attempts = 0
+            let (alone, observations) = try service.ledger.store.write { [self] w in
+                attempts += 1
+                var perCluster = committed
+                if !last.isEmpty {
+                    for (c, r) in try writer.recordLast(last, presumed: presumed, in: w, attempt: attempts) {
+                        perCluster[c, default: .init()].newVersions += r.newVersions
+                        perCluster[c, default: .init()].unchanged += r.unchanged
+                    }
+                }
+                var observations: [SacctObservation] = []
+                for (i, c) in clusters.enumerated() {
+                    let r = perCluster[c] ?? .init()
+                    let known = recalled[c] ?? 0
+                    observations.append(SacctObservation(
+                        source: source, cluster: c, observedAt: observedAt, records: (recordsPerCluster[c] ?? 0) + known,
+                        skippedSteps: i == 0 ? parser.steps : 0, newVersions: r.newVersions, unchanged: r.unchanged + known,
+                        malformedCount: i == 0 ? parser.malformedCount : 0, malformed: i == 0 ? parser.malformed : []))
+                }
                 let alone = try writer.completeUsage(in: w)
                 for o in observations { try recorder.recordObservation(o, in: w) }
-                return alone
+                return (alone, observations)
             }
+            self.alone = alone
             var outcome = Outcome(observations: observations, warnings: warnings)
             outcome.recalled = recalled.values.reduce(0, +)
             outcome.formatWarnings = parser.header?.warnings ?? []

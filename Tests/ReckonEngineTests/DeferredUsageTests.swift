@@ -101,6 +101,54 @@ import Testing
         #expect(try storedTable(ledger) == storedTable(direct))
     }
 
+    /// A store that counts write transactions (each commits once).
+    final class CountingStore: EventStore, @unchecked Sendable {
+        let inner = InMemoryEventStore()
+        var writes = 0
+        func read<T>(_ body: (any EventStoreReader) throws -> T) throws -> T { try inner.read(body) }
+        func write<T>(_ body: (any EventStoreWriter) throws -> T) throws -> T { writes += 1; return try inner.write(body) }
+    }
+
+    /// An import's last batch goes into the transaction that completes it (the usage table and
+    /// the observation records), not into a commit of its own. By hand, for 10 runs printed at
+    /// once (one chunk, whose runs stay together in one batch): a dump file is one commit
+    /// whatever the batch size (its last chunk goes with the completion; two commits before);
+    /// a sacct poll with batches of 3 commits the chunk's batch as it is read, then the
+    /// completion: two; with batches of 16,384 the batch waits for the completion: one. The
+    /// observation still counts every run, and the table is the one recording makes directly.
+    @Test func theLastBatchIsCommittedWithTheCompletion() throws {
+        let base = NSTemporaryDirectory() + "reckon-deferred-\(UUID().uuidString)"
+        let sacct = try LineMemoryTests.StandIn()
+        defer { try? FileManager.default.removeItem(atPath: base + "-dump.psv"); sacct.remove() }
+        let text = LineMemoryTests.dump(LineMemoryTests.lines(count: 10, tick: 0))
+        try text.write(toFile: base + "-dump.psv", atomically: true, encoding: .utf8)
+        try sacct.prints(text)
+        for (fromFile, batchSize, commits) in [(true, 3, 1), (true, 16_384, 1), (false, 3, 2), (false, 16_384, 1)] {
+            let store = CountingStore()
+            let ledger = try Ledger(store: store, settings: settings)
+            let before = store.writes
+            var service = IngestService(ledger: ledger)
+            service.batchSize = batchSize
+            let outcome: IngestService.Outcome
+            if fromFile {
+                outcome = try service.ingestFile(path: base + "-dump.psv", timeZone: Fixtures.utc, observedAt: LineMemoryTests.t0 + 86_400,
+                                                 defaultCluster: "hpc1")
+            } else {
+                let window = LineMemoryTests().window
+                outcome = try service.ingestSacct(command: SacctCommand(binDirectory: sacct.directory, window: window, cluster: nil),
+                                                  window: window, runner: SacctRunner(timeoutSeconds: 60),
+                                                  observedAt: LineMemoryTests.t0 + 86_400, defaultCluster: "hpc1")
+            }
+            let note: Comment = "\(fromFile ? "file" : "sacct"), batches of \(batchSize)"
+            #expect(store.writes - before == commits, note)
+            #expect(outcome.records == 10 && outcome.newVersions == 10, note)
+            #expect(try ledger.store.read { try UsageTable.pendingFrom($0) } == nil, note)
+            let direct = try Fixtures.ledger()
+            try direct.store.write { w in _ = try direct.recorder.record(prepared: try prepared(text), in: w) }
+            #expect(try storedTable(ledger) == storedTable(direct), note)
+        }
+    }
+
     @Test func anImportLeavesNoMarkAndTheSameTableAsRecordingBatchByBatch() throws {
         let base = NSTemporaryDirectory() + "reckon-deferred-\(UUID().uuidString)"
         defer { for d in ["-a", "-a-dump.psv"] { try? FileManager.default.removeItem(atPath: base + d) } }

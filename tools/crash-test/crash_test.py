@@ -201,7 +201,7 @@ class Harness:
     # -- processes --------------------------------------------------------------------------
     def env(self, extra=None):
         e = dict(os.environ)
-        for k in ("RECKON_FAULT_POINT", "RECKON_FAULT_SKIP"):
+        for k in ("RECKON_FAULT_POINT", "RECKON_FAULT_SKIP", "RECKON_INGEST_BATCH_RUNS"):
             e.pop(k, None)
         e["RECKON_FAKE_SACCT_FILE"] = self.dump
         if extra:
@@ -298,6 +298,10 @@ class Harness:
             procs = {"ingest": self.cmd("ingest", "--from", self.dump, "--observed-at", NOW), "sync": self.cmd("sync")}
         method = "fault" if rng.random() < 0.5 else "delay"
         envs = {k: self.env() for k in procs}
+        for k in envs:   # a small sync's runs committed before its completion now and then
+            runs = rng.choice([None, None, 2, 5])
+            if runs:
+                envs[k]["RECKON_INGEST_BATCH_RUNS"] = str(runs)
         victim = rng.choice(sorted(procs))
         point, skip = None, 0
         if method == "fault":
