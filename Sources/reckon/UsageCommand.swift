@@ -89,12 +89,31 @@ struct UsageCommand: ParsableCommand {
         if reports.allSatisfy({ $0.rows.isEmpty }) {
             print("no usage recorded for \(reports.map(\.period).joined(separator: ", "))")
         } else {
-            var text = UsageReportText.table(reports, grouping: by)
-            text.append(10)
             fflush(nil)   // anything print buffered goes first
-            do { try FileHandle.standardOutput.write(contentsOf: text) } catch {
-                throw CLIError("cannot write the usage table to standard output: \(error.localizedDescription)")
+            do {
+                try UsageReportText.write(reports, grouping: by) { try Self.writeToStandardOutput($0) }
+                try withUnsafeBytes(of: UInt8(10)) { try Self.writeToStandardOutput($0) }
+            } catch {
+                throw CLIError("cannot write the usage table to standard output: \(error)")
             }
+        }
+    }
+}
+
+extension UsageCommand {
+    /// Why standard output took no more bytes.
+    struct OutputError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Writes all of `bytes` to standard output (file descriptor 1), retrying after a signal.
+    static func writeToStandardOutput(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count, let base = bytes.baseAddress {
+            let n = write(1, base + done, bytes.count - done)
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            throw OutputError(description: n < 0 ? String(cString: strerror(errno)) : "nothing written")
         }
     }
 }

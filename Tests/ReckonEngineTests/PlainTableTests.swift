@@ -97,4 +97,30 @@ import Testing
             }
         }
     }
+
+    /// `reckon usage` hands the table over in pieces (``UsageReportText/write(_:grouping:to:)``):
+    /// the pieces joined must be exactly `PlainTable`'s text — over three rounds of the two
+    /// reused buffers (five pieces), with the widest cells in the last piece, an empty report,
+    /// and, for a name that is not ASCII, the whole table at once.
+    @Test func aTableHandedOverInPiecesIsThePlainTableOfItsRows() throws {
+        let n = 4 * UsageReportText.rowsPerPiece + 777
+        for name in ["a_resource_name_wider_than_every_other", "jüri_øre_ressurss"] {
+            let rows: [UsageReport.Row] = (0..<n).map { i in
+                .init(resource: i == n - 5 ? name : "hpc_\(i % 97)", user: i % 5 == 0 ? nil : "u\(i % 13)",
+                      component: i == n - 5 ? "gres/gpu" : "cpu", period: "2026-10", native: Int128(i),
+                      amount: WaldurAmount(hundredths: i == n - 5 ? 123_456_789_012 : Int128(i) - 40_000))
+            }
+            let set = [UsageReport(rows: Array(rows[..<(n / 2)]), period: "2026-10", observedUntil: [:]),
+                       UsageReport(rows: [], period: "2026-11", observedUntil: [:]),
+                       UsageReport(rows: Array(rows[(n / 2)...]), period: "2026-10", observedUntil: [:])]
+            for grouping in UsageReport.Grouping.allCases {
+                var joined: [UInt8] = []
+                var pieces = 0
+                try UsageReportText.write(set, grouping: grouping) { joined.append(contentsOf: $0); pieces += 1 }
+                #expect(String(decoding: joined, as: UTF8.self) == Self.plainTable(set, grouping), "\(name) \(grouping)")
+                // The header and five pieces; a name that is not ASCII: one.
+                #expect(pieces == (name.utf8.allSatisfy { $0 < 0x80 } ? 6 : 1), "\(name) \(grouping)")
+            }
+        }
+    }
 }
