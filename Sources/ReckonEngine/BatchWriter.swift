@@ -157,35 +157,33 @@ final class BatchWriter: @unchecked Sendable {
     static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, ledger: Ledger,
                        in w: any EventStoreWriter) throws -> Recorded {
         let recorder = ledger.recorder
-        do {
-            let before = try JobRunRecorder.generation(w)
-            guard let first = runs.first?.cluster else { return ([], nil, [], (before, before)) }
-            let start = try w.eventCount()
-            let fresh = try UsageTable.pendingFrom(w) == nil
-            try UsageTable.markPending(from: start, in: w)
-            if runs.allSatisfy({ $0.cluster == first }) {
-                let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, presumed: presumed, in: w)
-                FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
-                return ([(first, result)], fresh ? start : nil, [delta], (before, try JobRunRecorder.generation(w)))
-            }
-            var order: [String] = []
-            var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
-            for r in runs {
-                let c = r.cluster
-                if byCluster[c] == nil { order.append(c) }
-                byCluster[c, default: []].append(r)
-            }
-            // The presumed usage covers the whole batch: it goes in once, with the first cluster's
-            // runs; every cluster's recorder takes back out what it finds was not new.
-            var results: [(String, JobRunRecorder.BatchResult)] = []
-            var deltas: [UsageAccumulator] = []
-            for (i, c) in order.enumerated() {
-                let (r, d) = try recorder.recordDeferringUsage(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w)
-                results.append((c, r))
-                deltas.append(d)
-            }
-            FaultPoint.midIngestBatch.hit()
-            return (results, fresh ? start : nil, deltas, (before, try JobRunRecorder.generation(w)))
+        let before = try JobRunRecorder.generation(w)
+        guard let first = runs.first?.cluster else { return ([], nil, [], (before, before)) }
+        let start = try w.eventCount()
+        let fresh = try UsageTable.pendingFrom(w) == nil
+        try UsageTable.markPending(from: start, in: w)
+        if runs.allSatisfy({ $0.cluster == first }) {
+            let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, presumed: presumed, in: w)
+            FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
+            return ([(first, result)], fresh ? start : nil, [delta], (before, try JobRunRecorder.generation(w)))
         }
+        var order: [String] = []
+        var byCluster: [String: [JobRunRecorder.PreparedRun]] = [:]
+        for r in runs {
+            let c = r.cluster
+            if byCluster[c] == nil { order.append(c) }
+            byCluster[c, default: []].append(r)
+        }
+        // The presumed usage covers the whole batch: it goes in once, with the first cluster's
+        // runs; every cluster's recorder takes back out what it finds was not new.
+        var results: [(String, JobRunRecorder.BatchResult)] = []
+        var deltas: [UsageAccumulator] = []
+        for (i, c) in order.enumerated() {
+            let (r, d) = try recorder.recordDeferringUsage(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w)
+            results.append((c, r))
+            deltas.append(d)
+        }
+        FaultPoint.midIngestBatch.hit()
+        return (results, fresh ? start : nil, deltas, (before, try JobRunRecorder.generation(w)))
     }
 }

@@ -223,13 +223,6 @@ public struct IngestService {
         /// used again (memory not written to is not taken from the system).
         func capacity(forLimit limit: Int) -> Int { max(limit, service.batchSize) + 8_192 }
 
-        mutating func flush() throws {
-            guard !batch.isEmpty else { return }
-            var full = batch
-            batch = []
-            try submit(&full)
-        }
-
         /// Hands a batch to the writer. While most runs of the last batch were new (a first
         /// import), the batch's usage is presumed here, on the parsing thread, so the recording
         /// thread — the busier of the two — only corrects it for the runs it finds already
