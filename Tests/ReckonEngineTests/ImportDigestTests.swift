@@ -28,7 +28,7 @@ import Testing
     }
 
     /// A dump of ~3.5 MB, read in four 1 MiB chunks: the core's SHA-256 (checked against the
-    /// FIPS 180-2 examples in `SHA256Tests`) of the same bytes in one piece.
+    /// FIPS 180-4 examples in `SHA256Tests`) of the same bytes in one piece.
     @Test func aDumpOfSeveralChunks() throws {
         let text = Self.header + MonthReportTests.lines(count: 30_000).joined(separator: "\n") + "\n"
         #expect(text.utf8.count > 3 << 20)
