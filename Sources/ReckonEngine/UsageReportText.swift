@@ -13,19 +13,14 @@ public enum UsageReportText {
     /// The table of every row of `reports`, in order, without a final newline.
     ///
     /// Names are nearly always ASCII, where a cell's width is its byte count, known without a
-    /// look at the bytes. The table is first made on that presumption; if the result holds a
-    /// byte outside ASCII (some name does, so the presumption may have been wrong), it is made
-    /// again measuring every cell in characters.
+    /// look at the bytes. The rows are first measured on that presumption; if a printed name
+    /// holds a byte outside ASCII, they are measured again in characters.
     public static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping) -> [UInt8] {
-        let fast = table(reports, grouping: grouping, width: .bytes)
-        let ascii = fast.withUnsafeBytes { raw -> Bool in
-            var all: UInt64 = 0
-            var i = 0
-            while i + 8 <= raw.count { all |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self); i += 8 }
-            while i < raw.count { all |= UInt64(raw[i]); i += 1 }
-            return all & 0x8080_8080_8080_8080 == 0
-        }
-        return ascii ? fast : table(reports, grouping: grouping, width: .characters)
+        let total = reports.reduce(0) { $0 + $1.rows.count }
+        let parts = total >= parallelRows ? 2 : 1
+        var layout = Layout(reports, grouping: grouping, width: .bytes, parts: parts)
+        if !layout.ascii { layout = Layout(reports, grouping: grouping, width: .characters, parts: parts) }
+        return layout.table(reports)
     }
 
     /// How a text cell's width is measured.
@@ -40,52 +35,80 @@ public enum UsageReportText {
         func of(_ s: String) -> Int { self == .bytes ? s.utf8.count : PlainTable.width(s) }
     }
 
-    /// The table with each text cell `width` columns wide. A large table is made in two halves
-    /// on two threads (each half's amounts and widths, then each half's lines with the widths
-    /// of the whole), each half written into its own part of the one result: the same bytes as
-    /// one pass makes.
+    /// A table's rows measured: cut into pieces of consecutive rows, each piece's widths
+    /// measured on a thread of its own (two at a time), then the widths of the whole and each
+    /// piece's bytes.
     ///
     /// Every line's last cell is an amount, right-aligned and never empty or ending in a space,
     /// so `PlainTable`'s trimming of trailing spaces never applies to a row, and a row's bytes
     /// are known before it is written: the widths plus the separators plus what its cells have
-    /// more in bytes than in width. Each half's size is summed when it is measured, and the
-    /// result is allocated once at its final size.
-    static func table(_ reports: [UsageReport], grouping: UsageReport.Grouping, width: CellWidth) -> [UInt8] {
-        let heads = headers(grouping)
-        let columns = heads.count
-        let total = reports.reduce(0) { $0 + $1.rows.count }
-        let parts = total >= parallelRows ? 2 : 1
-        var pieces = [Piece](repeating: Piece(), count: parts)
-        let bounds = (0...parts).map { total * $0 / parts }
-        // Each thread writes its own piece only.
-        pieces.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let slots = out
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                slots[p].measure(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, columns: columns, width: width)
-            }
-        }
-        var widths = heads.map(width.of)
-        for piece in pieces { for c in 0..<columns { widths[c] = max(widths[c], piece.widths[c]) } }
-        let head = header(heads, widths: widths, width: width)
-        // A row: its newline, the widths, two spaces between columns, and its cells' extra bytes.
-        let rowBytes = 1 + widths.reduce(0, +) + 2 * (columns - 1)
-        var ends = [head.count]
-        for (p, piece) in pieces.enumerated() { ends.append(ends[p] + (bounds[p + 1] - bounds[p]) * rowBytes + piece.extraBytes) }
-        let starts = ends
-        let finalWidths = widths
-        return [UInt8](unsafeUninitializedCapacity: starts[parts]) { buffer, count in
-            guard let base = buffer.baseAddress else { count = 0; return }
-            head.withUnsafeBufferPointer { h in if let from = h.baseAddress { base.update(from: from, count: h.count) } }
-            // Each thread writes its own bytes `[starts[p], starts[p + 1])` of the buffer only.
-            nonisolated(unsafe) let target = base
-            pieces.withUnsafeBufferPointer { all in
-                nonisolated(unsafe) let slots = all
+    /// more in bytes than in width. So the whole table can be allocated once at its final size
+    /// and each piece written into its own part of it, or pieces handed over one by one.
+    private struct Layout {
+        let grouping: UsageReport.Grouping
+        let width: CellWidth
+        let heads: [String]
+        var pieces: [Piece]
+        /// Piece `p` is rows `[bounds[p], bounds[p + 1])`.
+        let bounds: [Int]
+        let widths: [Int]
+        /// Piece `p`'s bytes: its rows' lines, each after a newline.
+        let sizes: [Int]
+        /// Whether every printed name is ASCII (the headers are).
+        var ascii: Bool { pieces.allSatisfy(\.ascii) }
+
+        init(_ reports: [UsageReport], grouping: UsageReport.Grouping, width: CellWidth, parts: Int) {
+            self.grouping = grouping
+            self.width = width
+            heads = headers(grouping)
+            let columns = heads.count
+            let total = reports.reduce(0) { $0 + $1.rows.count }
+            let bounds = (0...parts).map { total * $0 / parts }
+            var pieces = [Piece](repeating: Piece(), count: parts)
+            pieces.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let slots = out   // each thread measures its own piece only
                 DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    slots[p].render(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, widths: finalWidths,
-                                    width: width, into: target + starts[p], bytes: starts[p + 1] - starts[p])
+                    slots[p].measure(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, columns: columns, width: width)
                 }
             }
-            count = starts[parts]
+            var widths = heads.map(width.of)
+            for piece in pieces { for c in 0..<columns { widths[c] = max(widths[c], piece.widths[c]) } }
+            // A row: its newline, the widths, two spaces between columns, and its cells' extra bytes.
+            let rowBytes = 1 + widths.reduce(0, +) + 2 * (columns - 1)
+            sizes = pieces.indices.map { (bounds[$0 + 1] - bounds[$0]) * rowBytes + pieces[$0].extraBytes }
+            self.pieces = pieces
+            self.bounds = bounds
+            self.widths = widths
+        }
+
+        /// The two header lines.
+        var header: [UInt8] { UsageReportText.header(heads, widths: widths, width: width) }
+
+        /// Writes pieces `first ..< first + targets.count` into `targets`, one thread each
+        /// (each writes its own target only, of the piece's ``sizes`` bytes).
+        func render(_ reports: [UsageReport], pieces first: Int, into targets: [UnsafeMutablePointer<UInt8>]) {
+            pieces.withUnsafeBufferPointer { all in
+                nonisolated(unsafe) let slots = all
+                nonisolated(unsafe) let out = targets
+                DispatchQueue.concurrentPerform(iterations: targets.count) { j in
+                    let p = first + j
+                    slots[p].render(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, widths: widths,
+                                    width: width, into: out[j], bytes: sizes[p])
+                }
+            }
+        }
+
+        /// The whole table in one array of its final size.
+        func table(_ reports: [UsageReport]) -> [UInt8] {
+            let head = header
+            var starts = [head.count]
+            for size in sizes { starts.append(starts[starts.count - 1] + size) }
+            return [UInt8](unsafeUninitializedCapacity: starts[starts.count - 1]) { buffer, count in
+                guard let base = buffer.baseAddress else { count = 0; return }
+                head.withUnsafeBufferPointer { h in if let from = h.baseAddress { base.update(from: from, count: h.count) } }
+                render(reports, pieces: 0, into: sizes.indices.map { base + starts[$0] })
+                count = starts[starts.count - 1]
+            }
         }
     }
 
@@ -127,43 +150,19 @@ public enum UsageReportText {
                              to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let total = reports.reduce(0) { $0 + $1.rows.count }
         let parts = (total + rowsPerPiece - 1) / rowsPerPiece
-        func whole() throws { try table(reports, grouping: grouping).withUnsafeBytes { try sink($0) } }
-        guard parts >= 2 else { return try whole() }
-        let heads = headers(grouping)
-        let columns = heads.count
-        var pieces = [Piece](repeating: Piece(), count: parts)
-        let bounds = (0...parts).map { total * $0 / parts }
-        pieces.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let slots = out
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                slots[p].measure(reports, from: bounds[p], to: bounds[p + 1], byUser: grouping == .user, columns: columns, width: .bytes)
-            }
+        let layout = parts >= 2 ? Layout(reports, grouping: grouping, width: .bytes, parts: parts) : nil
+        guard let layout, layout.ascii else {
+            return try table(reports, grouping: grouping).withUnsafeBytes { try sink($0) }
         }
-        guard pieces.allSatisfy(\.ascii), heads.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return try whole() }
-        var widths = heads.map { $0.utf8.count }
-        for piece in pieces { for c in 0..<columns { widths[c] = max(widths[c], piece.widths[c]) } }
-        try header(heads, widths: widths, width: .bytes).withUnsafeBytes { try sink($0) }
-        // A row: its newline, the widths, two spaces between columns (ASCII: no extra bytes).
-        let rowBytes = 1 + widths.reduce(0, +) + 2 * (columns - 1)
-        let sizes = (0..<parts).map { (bounds[$0 + 1] - bounds[$0]) * rowBytes }
-        let capacity = max(1, sizes.max() ?? 1)
+        try layout.header.withUnsafeBytes { try sink($0) }
+        let capacity = max(1, layout.sizes.max() ?? 1)
         let buffers = [UnsafeMutablePointer<UInt8>.allocate(capacity: capacity), UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)]
         defer { for b in buffers { b.deallocate() } }
-        let finalWidths = widths
         var p = 0
         while p < parts {
             let n = min(buffers.count, parts - p)
-            let first = p
-            pieces.withUnsafeBufferPointer { all in
-                nonisolated(unsafe) let slots = all
-                nonisolated(unsafe) let targets = buffers
-                // Each thread writes its own buffer only.
-                DispatchQueue.concurrentPerform(iterations: n) { j in
-                    slots[first + j].render(reports, from: bounds[first + j], to: bounds[first + j + 1], byUser: grouping == .user,
-                                            widths: finalWidths, width: .bytes, into: targets[j], bytes: sizes[first + j])
-                }
-            }
-            for j in 0..<n { try sink(UnsafeRawBufferPointer(start: buffers[j], count: sizes[first + j])) }
+            layout.render(reports, pieces: p, into: Array(buffers[..<n]))
+            for j in 0..<n { try sink(UnsafeRawBufferPointer(start: buffers[j], count: layout.sizes[p + j])) }
             p += n
         }
     }

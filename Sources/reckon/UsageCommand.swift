@@ -91,29 +91,11 @@ struct UsageCommand: ParsableCommand {
         } else {
             fflush(nil)   // anything print buffered goes first
             do {
-                try UsageReportText.write(reports, grouping: by) { try Self.writeToStandardOutput($0) }
-                try withUnsafeBytes(of: UInt8(10)) { try Self.writeToStandardOutput($0) }
+                try UsageReportText.write(reports, grouping: by) { try FileHandle.standardOutput.write(contentsOf: $0) }
+                try FileHandle.standardOutput.write(contentsOf: [UInt8(10)])
             } catch {
-                throw CLIError("cannot write the usage table to standard output: \(error)")
+                throw CLIError("cannot write the usage table to standard output: \(error.localizedDescription)")
             }
-        }
-    }
-}
-
-extension UsageCommand {
-    /// Why standard output took no more bytes.
-    struct OutputError: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// Writes all of `bytes` to standard output (file descriptor 1), retrying after a signal.
-    static func writeToStandardOutput(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count, let base = bytes.baseAddress {
-            let n = write(1, base + done, bytes.count - done)
-            if n > 0 { done += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            throw OutputError(description: n < 0 ? String(cString: strerror(errno)) : "nothing written")
         }
     }
 }
