@@ -166,7 +166,7 @@ public struct IngestService {
             parser = SacctStreamParser(timeZone: timeZone, defaultCluster: defaultCluster)
             writer = BatchWriter(ledger: service.ledger)
             batchLimit = max(1, min(service.firstBatchSize, service.batchSize))
-            batch.reserveCapacity(capacity(forLimit: batchLimit))
+            batch.reserveCapacity(batchCapacity)
         }
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
@@ -208,7 +208,7 @@ public struct IngestService {
                 batchLimit = min(batchLimit * 2, max(1, service.batchSize))
                 runs = []
                 try submit(&full)
-                runs = writer.spareBatch(capacity: capacity(forLimit: batchLimit))
+                runs = writer.spareBatch(capacity: batchCapacity)
             }
         }
 
@@ -217,11 +217,11 @@ public struct IngestService {
             lastClusterCount = 0
         }
 
-        /// The room a batch is given: the largest limit and one chunk's runs more, as a chunk's
-        /// runs go into one batch (a megabyte of typical sacct lines is ~6,000 runs), so that
-        /// filling it never moves it to a larger array and every recorded batch's array can be
-        /// used again (memory not written to is not taken from the system).
-        func capacity(forLimit limit: Int) -> Int { max(limit, service.batchSize) + 8_192 }
+        /// The room every batch is given: the largest batch and one chunk's runs more, as a
+        /// chunk's runs go into one batch (a megabyte of typical sacct lines is ~6,000 runs), so
+        /// that filling it never moves it to a larger array and every recorded batch's array can
+        /// be used again (memory not written to is not taken from the system).
+        var batchCapacity: Int { max(1, service.batchSize) + 8_192 }
 
         /// Hands a batch to the writer. While most runs of the last batch were new (a first
         /// import), the batch's usage is presumed here, on the parsing thread, so the recording
