@@ -48,6 +48,15 @@ public struct JobRunRecorder {
             try withExtendedLifetime(arena) { try body(arena.bytes(start, keyStart)) }
         }
 
+        /// ``firstVersion``'s bytes, valid only while this run is held where nothing else can
+        /// drop it (no copy of the run, so no count of a reference to its arena).
+        @inline(__always)
+        var heldFirstVersion: UnsafeRawBufferPointer { arena.bytes(start, keyStart) }
+
+        /// ``key``'s bytes, valid as ``heldFirstVersion``'s.
+        @inline(__always)
+        var heldKey: UnsafeRawBufferPointer { arena.bytes(keyStart, end) }
+
         /// ``key``, lent for the call.
         @inline(__always)
         public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -114,8 +123,13 @@ public struct JobRunRecorder {
     /// additions does not matter, so the table ends the same either way.
     public func presumeNew(_ runs: inout [PreparedRun]) -> UsageAccumulator {
         var presumed = UsageAccumulator()
-        for i in runs.indices {
-            runs[i].usageCounted = runs[i].withFirstVersion { presumed.addFinishedFirstVersion($0, settings: settings) }
+        // Through the buffer, so that reading a run's bytes does not copy the run (and count a
+        // reference to its arena, atomically) as an array element's read does here.
+        runs.withUnsafeMutableBufferPointer { runs in
+            for i in runs.indices {
+                let firstVersion = runs[i].heldFirstVersion   // the array holds the run's arena
+                runs[i].usageCounted = presumed.addFinishedFirstVersion(firstVersion, settings: settings)
+            }
         }
         return presumed
     }
@@ -141,52 +155,57 @@ public struct JobRunRecorder {
         var delta = presumed ?? UsageAccumulator()
         /// A run that is not new after all: its presumed usage comes back out.
         func notNew(_ p: PreparedRun) {
-            if p.usageCounted { _ = p.withFirstVersion { delta.addFinishedFirstVersion($0, settings: settings, sign: -1) } }
+            if p.usageCounted { _ = delta.addFinishedFirstVersion(p.heldFirstVersion, settings: settings, sign: -1) }
         }
-        for prepared in runs {
-            // The run index gets the next sequence number unless the run is there already
-            // (key and value lent, as the event below: no array per run).
-            let next = try writer.eventCount()
-            let present = try prepared.withKey { key in
-                try withUnsafeBytes(of: next.bigEndian) { seq in try writer.insertIfAbsent(valueBytes: seq, in: .runs, keyBytes: key) }
-            }
-            if let seqBytes = present {
-                let key = prepared.key
-                guard let seq = StoreBytes.u64(seqBytes),
-                      let same = try writer.withEventBytes(at: seq, { old in
-                          prepared.withFirstVersion { Self.sameRun(old, $0) }
-                      }) else {
-                    throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
+        // Through the buffer, whose runs `runs` holds for the call: each run's bytes are read in
+        // place, without a copy of the run (a count of a reference to its arena, atomically).
+        try runs.withUnsafeBufferPointer { runs in
+            for i in runs.indices {
+                let firstVersion = runs[i].heldFirstVersion, keyBytes = runs[i].heldKey
+                // The run index gets the next sequence number unless the run is there already
+                // (key and value lent, as the event below: no array per run).
+                let next = try writer.eventCount()
+                let present = try withUnsafeBytes(of: next.bigEndian) { seq in
+                    try writer.insertIfAbsent(valueBytes: seq, in: .runs, keyBytes: keyBytes)
                 }
-                // Equal encodings are equal facts: no need to decode either version.
-                if same { result.unchanged += 1; notNew(prepared); continue }
-                let decoded: Event
-                do { decoded = try EventCodec.decode(try writer.eventBytes(at: seq) ?? []) } catch {
-                    throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
+                if let seqBytes = present {
+                    let prepared = runs[i]
+                    let key = prepared.key
+                    guard let seq = StoreBytes.u64(seqBytes),
+                          let same = try writer.withEventBytes(at: seq, { old in Self.sameRun(old, firstVersion) }) else {
+                        throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
+                    }
+                    // Equal encodings are equal facts: no need to decode either version.
+                    if same { result.unchanged += 1; notNew(prepared); continue }
+                    let decoded: Event
+                    do { decoded = try EventCodec.decode(try writer.eventBytes(at: seq) ?? []) } catch {
+                        throw EventStoreError.corrupt("event \(seq) does not decode: \(error)")
+                    }
+                    guard case .jobRunObserved(let old) = decoded else {
+                        throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
+                    }
+                    let run = try prepared.run()
+                    notNew(prepared)
+                    if old.run == run { result.unchanged += 1; continue }
+                    let newSeq = try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: seq)))
+                    try writer.put(StoreBytes.u64(newSeq), in: .runs, key: key)
+                    result.newVersions += 1
+                    if old.run.end != nil {
+                        delta.add(old.run, sign: -1, settings: settings)
+                    } else if old.run.start != nil {
+                        try writer.delete(in: .openRuns, key: key)
+                    }
+                    try addNew(run, seq: newSeq, key: key, to: &delta, writer: writer)
+                    continue
                 }
-                guard case .jobRunObserved(let old) = decoded else {
-                    throw EventStoreError.corrupt("run index entry for key \(key) points at no job run")
-                }
-                let run = try prepared.run()
-                notNew(prepared)
-                if old.run == run { result.unchanged += 1; continue }
-                let newSeq = try writer.append(.jobRunObserved(JobRunObserved(run: run, supersedes: seq)))
-                try writer.put(StoreBytes.u64(newSeq), in: .runs, key: key)
+                let seq = try writer.append(bytes: firstVersion)
+                guard seq == next else { throw EventStoreError.corrupt("event appended at \(seq), expected \(next)") }
                 result.newVersions += 1
-                if old.run.end != nil {
-                    delta.add(old.run, sign: -1, settings: settings)
-                } else if old.run.start != nil {
-                    try writer.delete(in: .openRuns, key: key)
+                if runs[i].usageCounted { continue }   // its usage is in the presumed delta already
+                if !delta.addFinishedFirstVersion(firstVersion, settings: settings) {
+                    try addNew(try runs[i].run(), seq: seq, key: runs[i].key, to: &delta, writer: writer)
                 }
-                try addNew(run, seq: newSeq, key: key, to: &delta, writer: writer)
-                continue
             }
-            let seq = try prepared.withFirstVersion { try writer.append(bytes: $0) }
-            guard seq == next else { throw EventStoreError.corrupt("event appended at \(seq), expected \(next)") }
-            result.newVersions += 1
-            if prepared.usageCounted { continue }   // its usage is in the presumed delta already
-            let handled = prepared.withFirstVersion { delta.addFinishedFirstVersion($0, settings: settings) }
-            if !handled { try addNew(try prepared.run(), seq: seq, key: prepared.key, to: &delta, writer: writer) }
         }
         return (result, delta)
     }

@@ -223,19 +223,29 @@ public struct UsageAccumulator: Sendable {
     /// owner-month are adjacent.
     public func forEachRecordInKeyOrder(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
         let (order, tresBytes) = liveCellsInKeyOrder()
+        // The TRES names end to end, so that a cell's name is read without taking a reference
+        // to an inner array (one atomic count up and down per cell).
+        var tresEnds: [Int] = []
+        tresEnds.reserveCapacity(tresBytes.count)
+        var tresNames: [UInt8] = []
+        for t in tresBytes { tresNames.append(contentsOf: t); tresEnds.append(tresNames.count) }
         var key: [UInt8] = []
         var record = UsageRecord.Builder()
         var current: UInt64?   // owner and month of the record being built
-        for c in order {
-            let packed = cellKeys[Int(c)]
-            let ownerMonth = packed >> 16
-            if ownerMonth != current {
-                if !record.isEmpty { try body(key, record.bytes) }
-                record.removeAll()
-                current = ownerMonth
-                ownerMonthKey(packed, into: &key)
+        try tresNames.withUnsafeBytes { names in
+            for c in order {
+                let packed = cellKeys[Int(c)]
+                let ownerMonth = packed >> 16
+                if ownerMonth != current {
+                    if !record.isEmpty { try body(key, record.bytes) }
+                    record.removeAll()
+                    current = ownerMonth
+                    ownerMonthKey(packed, into: &key)
+                }
+                let t = Int(packed & 0xffff)
+                let name = UnsafeRawBufferPointer(rebasing: names[(t == 0 ? 0 : tresEnds[t - 1])..<tresEnds[t]])
+                record.add(tres: name, amount: cellAmounts[Int(c)])
             }
-            tresBytes[Int(packed & 0xffff)].withUnsafeBytes { record.add(tres: $0, amount: cellAmounts[Int(c)]) }
         }
         if !record.isEmpty { try body(key, record.bytes) }
     }

@@ -176,7 +176,7 @@ public struct IngestService {
         /// Runs the parser with a sink that appends straight to the batch (moved out of `self`
         /// meanwhile, so the sink does not touch `self` while the parser, part of it, is mutated),
         /// then counts what was appended and hands on a full batch.
-        mutating func parse(_ body: (inout SacctStreamParser, (JobRunRecorder.PreparedRun) -> Void) throws -> Void) throws {
+        mutating func parse(_ body: (inout SacctStreamParser, (consuming JobRunRecorder.PreparedRun) -> Void) throws -> Void) throws {
             var runs: [JobRunRecorder.PreparedRun] = []
             swap(&runs, &batch)
             defer { swap(&runs, &batch) }

@@ -133,9 +133,15 @@ struct SacctFastPath {
 /// its text is byte-for-byte the same.
 struct TRESEncodingCache {
     private static let slots = 1_024
+    /// The longest text, and the longest encoding, a slot keeps.
     private static let maxText = 256
-    private var texts: [[UInt8]] = Array(repeating: [], count: slots)
-    private var encodings: [[UInt8]] = Array(repeating: [], count: slots)
+    /// Every slot's text and encoding in two flat buffers, `maxText` bytes a slot, and their
+    /// lengths (0: an empty slot), so that a hit copies bytes without taking a reference to an
+    /// inner array (an atomic count up and down, per list, per line).
+    private var texts = [UInt8](repeating: 0, count: slots * maxText)
+    private var encodings = [UInt8](repeating: 0, count: slots * maxText)
+    private var textLengths = [Int](repeating: 0, count: slots)
+    private var encodingLengths = [Int](repeating: 0, count: slots)
 
     @inline(__always)
     private static func slot(_ text: UnsafeBufferPointer<UInt8>) -> Int {
@@ -150,16 +156,28 @@ struct TRESEncodingCache {
             return EventCodec.encodeTRES(ascii: text, maxNameBytes: maxNameBytes, into: &w)
         }
         let i = Self.slot(text)
-        let hit = texts[i].withUnsafeBufferPointer { EventCodec.memoryEqual($0, text) }
-        if hit {
-            encodings[i].withUnsafeBufferPointer { w.raw($0) }
-            return true
+        let at = i * Self.maxText
+        if textLengths[i] == text.count {
+            let hit = texts.withUnsafeBufferPointer { EventCodec.memoryEqual(UnsafeBufferPointer(rebasing: $0[at..<at + text.count]), text) }
+            if hit {
+                let n = encodingLengths[i]
+                encodings.withUnsafeBufferPointer { w.raw(UnsafeBufferPointer(rebasing: $0[at..<at + n])) }
+                return true
+            }
         }
-        let at = w.count
+        let from = w.count
         guard EventCodec.encodeTRES(ascii: text, maxNameBytes: maxNameBytes, into: &w) else { return false }
         guard !w.overflowed else { return true }   // the caller sees the overflow
-        texts[i] = Array(text)
-        encodings[i] = Array(UnsafeBufferPointer(rebasing: w.written[at...]))
+        let encoding = UnsafeBufferPointer(rebasing: w.written[from...])
+        guard encoding.count <= Self.maxText else { return true }   // written, not kept
+        texts.withUnsafeMutableBufferPointer { t in
+            _ = UnsafeMutableBufferPointer(rebasing: t[at..<at + text.count]).initialize(from: text)
+        }
+        encodings.withUnsafeMutableBufferPointer { e in
+            _ = UnsafeMutableBufferPointer(rebasing: e[at..<at + encoding.count]).initialize(from: encoding)
+        }
+        textLengths[i] = text.count
+        encodingLengths[i] = encoding.count
         return true
     }
 }

@@ -67,16 +67,16 @@ public struct SacctStreamParser {
     /// each line depends on the line and the header only — and then every line is taken in order
     /// here, exactly as one by one: the read-ahead result is used where the fast path would be
     /// (no record left open by an earlier line), and any other line goes to the general path.
-    public mutating func consumePrepared(_ chunk: UnsafeRawBufferPointer, emit: (JobRunRecorder.PreparedRun) throws -> Void) throws {
+    public mutating func consumePrepared(_ chunk: UnsafeRawBufferPointer, emit: (consuming JobRunRecorder.PreparedRun) throws -> Void) throws {
         try consumeLines(chunk, transcodes: true, prepared: emit, emit: { try emit(JobRunRecorder.PreparedRun($0)) })
     }
 
     /// ``finish(emit:)`` for ``consumePrepared(_:emit:)``.
-    public mutating func finishPrepared(emit: (JobRunRecorder.PreparedRun) throws -> Void) throws {
+    public mutating func finishPrepared(emit: (consuming JobRunRecorder.PreparedRun) throws -> Void) throws {
         try finish { try emit(JobRunRecorder.PreparedRun($0)) }
     }
 
-    private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
+    private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, prepared: (consuming JobRunRecorder.PreparedRun) throws -> Void,
                                        emit: (JobRun) throws -> Void) throws {
         if transcodes, usesFastPath, lineMemory == nil, let box = parserBox, chunk.count >= parallelMinBytes {
             try consumeReadingAhead(chunk, parser: box.parser, prepared: prepared, emit: emit)
@@ -116,7 +116,7 @@ public struct SacctStreamParser {
     /// ``consumeLines(_:transcodes:prepared:emit:)`` for a large chunk, its whole lines transcoded
     /// ahead on two threads (see ``consumePrepared(_:emit:)``).
     private mutating func consumeReadingAhead(_ chunk: UnsafeRawBufferPointer, parser: SacctRecordParser,
-                                              prepared: (JobRunRecorder.PreparedRun) throws -> Void,
+                                              prepared: (consuming JobRunRecorder.PreparedRun) throws -> Void,
                                               emit: (JobRun) throws -> Void) throws {
         guard let base = chunk.baseAddress else { return }
         let n = chunk.count
@@ -149,10 +149,13 @@ public struct SacctStreamParser {
             let region = reader.region
             guard region.baseAddress != nil else { continue }
             var s = 0
-            for (ahead, nl) in zip(reader.lines, reader.lineEnds) {
+            for i in reader.lineEnds.indices {
+                let nl = reader.lineEnds[i]
                 defer { s = nl + 1 }
                 if assembler?.hasPending == false {
-                    switch ahead {
+                    // Moved out (a step left in its place), so that the run is handed on without
+                    // a copy: each copy of a run counts a reference to its arena, atomically.
+                    switch reader.take(i) {
                     case .run(let run):
                         lineNumber += 1
                         countRun(cluster: run.cluster)
@@ -198,7 +201,7 @@ public struct SacctStreamParser {
 
     /// Reads a plain one-line record without building strings for it; false when the line
     /// needs the general path (header, continuation, anything unusual).
-    private mutating func handleFast(_ line: UnsafeRawBufferPointer, transcodes: Bool, prepared: (JobRunRecorder.PreparedRun) throws -> Void,
+    private mutating func handleFast(_ line: UnsafeRawBufferPointer, transcodes: Bool, prepared: (consuming JobRunRecorder.PreparedRun) throws -> Void,
                                      emit: (JobRun) throws -> Void) throws -> Bool {
         guard usesFastPath, let box = parserBox, assembler?.hasPending == false else { return false }
         var digest: Int?
@@ -325,6 +328,14 @@ final class LookaheadReader: @unchecked Sendable {
     /// need not search for it again.
     @exclusivity(unchecked) var lineEnds: [Int] = []
 
+    /// Line `i`'s result, moved out of ``lines`` (``ReadAhead/step`` left in its place).
+    @inline(__always)
+    func take(_ i: Int) -> ReadAhead {
+        var taken = ReadAhead.step
+        swap(&taken, &lines[i])
+        return taken
+    }
+
     /// Reads every line of ``region`` as the fast path of ``SacctStreamParser`` would, without
     /// deciding anything the general path decides.
     func read(parser: SacctRecordParser) {
@@ -339,7 +350,7 @@ final class LookaheadReader: @unchecked Sendable {
             s = nl + 1
             lineEnds.append(nl)
             if let outcome = fast.prepared(line, parser: parser) {
-                switch outcome {
+                switch consume outcome {
                 case .run(let run): lines.append(.run(run))
                 case .step: lines.append(.step)
                 }
