@@ -430,11 +430,15 @@ private struct FieldReader {
         // Oversized names are the general path's to report.
         guard sc.account.1 - sc.account.0 <= limit, sc.user.1 - sc.user.0 <= limit, jobIDRange.1 - jobIDRange.0 <= limit,
               (sc.state.map { $0.1 - $0.0 } ?? 0) <= limit, (sc.cluster.map { $0.1 - $0.0 } ?? 0) <= limit else { return nil }
-        var defaultCluster = p.defaultCluster
-        guard defaultCluster.utf8.count <= limit else { return nil }
+        guard p.defaultClusterUTF8Count <= limit else { return nil }
         let tresLimit = SacctRecordParser.maxTRESNameBytes
-        return defaultCluster.withUTF8 { dflt -> SacctFastPath.Prepared? in
-            let cluster = sc.cluster.map(bytes) ?? dflt
+        // The line's own cluster is read in place; the default one (no Cluster column) is lent
+        // for the call, which takes a reference to its text.
+        if let c = sc.cluster { return write(cluster: bytes(c)) }
+        var defaultCluster = p.defaultCluster
+        return defaultCluster.withUTF8 { write(cluster: $0) }
+
+        func write(cluster: UnsafeBufferPointer<UInt8>) -> SacctFastPath.Prepared? {
             // Room for the event and its key: the line's text plus every varint and code at its
             // widest, two TRES lists of at most 16 items, and the key. A write that would not
             // fit makes this line take the general path instead.

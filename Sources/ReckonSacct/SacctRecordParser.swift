@@ -10,6 +10,8 @@ public struct SacctRecordParser: Sendable {
     public let timeZone: LocalTimeConverter
     /// Cluster name for records without a `Cluster` column.
     public let defaultCluster: String
+    /// ``defaultCluster``'s length in bytes, for the fast path's size check.
+    let defaultClusterUTF8Count: Int
 
     let iJobIDRaw, iJobID, iDBIndex, iCluster, iSubmit, iSuspended, iAllocTRES, iReqTRES, iState: Int?
     let iAccount, iUser, iStart, iEnd: Int
@@ -24,6 +26,7 @@ public struct SacctRecordParser: Sendable {
         self.header = header
         self.timeZone = LocalTimeConverter(timeZone: timeZone)
         self.defaultCluster = defaultCluster
+        self.defaultClusterUTF8Count = defaultCluster.utf8.count
         iJobIDRaw = header.position(of: "JobIDRaw"); iJobID = header.position(of: "JobID")
         iDBIndex = header.position(of: "DBIndex"); iCluster = header.position(of: "Cluster")
         iSubmit = header.position(of: "Submit"); iSuspended = header.position(of: "Suspended")
