@@ -54,38 +54,19 @@ public struct IngestService {
         var session = Session(service: self, timeZone: timeZone, defaultCluster: defaultCluster)
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { session.bytesLeft = Int(st.st_size) }
-        // The dump's SHA-256 is computed on a queue of its own, chunk by chunk in order, beside
-        // the parsing and recording threads (a chunk is an immutable Data shared by both).
-        let hasher = ContentHasher()
-        let hashing = DispatchQueue(label: "reckon.ingest.hash")
-        let size = 1 << 20
-        let buffers = ReadBuffers(size: size)
+        // The dump is read, and its SHA-256 computed, on a thread of its own, ahead of the parser.
+        let reader = DumpReader(fd: fd, chunkSize: 1 << 20)
         do {
-            while true {
-                // Uninitialised memory, filled by read(2): `Data(count:)` would zero each
-                // megabyte first.
-                guard let memory = buffers.take() else {
-                    throw IngestError.cannotRead(path: path, message: "out of memory for a read buffer of \(size) bytes")
-                }
-                let n = read(fd, memory, size)
-                if n <= 0 {
-                    let e = errno
-                    buffers.give(memory)
-                    if n == 0 { break }
-                    if e == EINTR { continue }
-                    throw IngestError.cannotRead(path: path, message: String(cString: strerror(e)))
-                }
-                let shared = Data(bytesNoCopy: memory, count: n, deallocator: .custom { p, _ in buffers.give(p) })
-                session.bytesLeft = session.bytesLeft.map { $0 - n }
-                hashing.async { shared.withUnsafeBytes { hasher.update($0) } }
-                try shared.withUnsafeBytes { try session.consume($0) }
+            while let chunk = try reader.next(path: path) {
+                session.bytesLeft = session.bytesLeft.map { $0 - chunk.count }
+                try chunk.withUnsafeBytes { try session.consume($0) }
             }
         } catch {
-            hashing.sync {}
+            reader.stop()
             session.drain()   // no batch is left being written behind the caller's back
             throw error
         }
-        let digest = hashing.sync { hasher.finalizeHex() }
+        let digest = reader.digest()
         let name = (path as NSString).lastPathComponent
         return try session.finishOrDrain(source: .file(name: name, sha256: digest), observedAt: observedAt, warnings: [])
     }
@@ -331,40 +312,6 @@ public struct IngestService {
             outcome.recalled = recalled.values.reduce(0, +)
             outcome.formatWarnings = parser.header?.warnings ?? []
             return outcome
-        }
-    }
-}
-
-/// The read buffers of one import: a buffer the hashing and parsing threads are done with is
-/// kept for a next chunk (a few at most), so that the import does not take fresh pages — a
-/// page fault each — for every megabyte it reads.
-final class ReadBuffers: @unchecked Sendable {   // the lock guards `kept`
-    let size: Int
-    private let lock = NSLock()
-    private var kept: [UnsafeMutableRawPointer] = []
-    private static let most = 4
-
-    init(size: Int) { self.size = size }
-
-    deinit { for p in kept { free(p) } }
-
-    /// A buffer of `size` bytes, uninitialised; nil when memory is exhausted.
-    func take() -> UnsafeMutableRawPointer? {
-        lock.lock()
-        let p = kept.popLast()
-        lock.unlock()
-        return p ?? malloc(size)
-    }
-
-    /// Gives a buffer from ``take()`` back.
-    func give(_ p: UnsafeMutableRawPointer) {
-        lock.lock()
-        if kept.count < Self.most {
-            kept.append(p)
-            lock.unlock()
-        } else {
-            lock.unlock()
-            free(p)
         }
     }
 }
