@@ -6,7 +6,7 @@ import Foundation
 /// The parsing thread bounds an import; reading a megabyte from the page cache is a copy of
 /// ~0.2 ms in the kernel, ~5% of a whole import when the parsing thread made it itself. Here it
 /// only takes chunks already read: the reader keeps at most ``ahead`` chunks waiting, hashes
-/// each one after handing it over (in order, as the digest needs), and stops at the end of the
+/// each one once the next is handed over (in order, as the digest needs), and stops at the end of the
 /// file, at a read error — handed over in order, after the chunks read before it — or when
 /// told to.
 final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `stopped`
@@ -49,6 +49,10 @@ final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `
     }
 
     private func readAll() {
+        // Each chunk is hashed after the next one is read and handed over, so that the parser
+        // does not wait for a chunk while the hasher starts (it loads libcrypto on its first one).
+        var unhashed: Data?
+        defer { if let c = unhashed { c.withUnsafeBytes { hasher.update($0) } } }
         while true {
             room.wait()
             if isStopped { return }
@@ -67,7 +71,8 @@ final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `
             }
             let chunk = Data(bytesNoCopy: memory, count: n, deallocator: .custom { [buffers] p, _ in buffers.give(p) })
             hand(.chunk(chunk))
-            chunk.withUnsafeBytes { hasher.update($0) }
+            if let c = unhashed { c.withUnsafeBytes { hasher.update($0) } }
+            unhashed = chunk
         }
     }
 

@@ -138,8 +138,10 @@ struct TRESEncodingCache {
     /// Every slot's text and encoding in two flat buffers, `maxText` bytes a slot, and their
     /// lengths (0: an empty slot), so that a hit copies bytes without taking a reference to an
     /// inner array (an atomic count up and down, per list, per line).
-    private var texts = [UInt8](repeating: 0, count: slots * maxText)
-    private var encodings = [UInt8](repeating: 0, count: slots * maxText)
+    /// (Left uninitialised: a slot's bytes are read only after they were written, and pages
+    /// never written are never taken from the system.)
+    private var texts = [UInt8](unsafeUninitializedCapacity: slots * maxText) { _, n in n = slots * maxText }
+    private var encodings = [UInt8](unsafeUninitializedCapacity: slots * maxText) { _, n in n = slots * maxText }
     private var textLengths = [Int](repeating: 0, count: slots)
     private var encodingLengths = [Int](repeating: 0, count: slots)
 
