@@ -1,6 +1,6 @@
 import Foundation
 import PropertyBased
-import ReckonCore
+@testable import ReckonCore
 import Testing
 
 @Suite struct MonthCalendarTests {
@@ -102,5 +102,36 @@ import Testing
             }
             #expect(total == Int64(length))
         }
+    }
+}
+
+/// A zone with one fixed offset gets its month edges by arithmetic instead of 2,761 calendar
+/// conversions: they must be the calendar's, every one of them; a zone with transitions never
+/// takes that path.
+@Suite struct FixedOffsetEdgesTests {
+    static let range = (MonthCalendar.firstSupportedYear * 12)...(MonthCalendar.lastSupportedYear * 12 + 12)
+
+    @Test(arguments: ["UTC", "GMT", "Etc/GMT-14", "Etc/GMT+12", "Asia/Kolkata"])   // Kolkata: +05:30 since 1945
+    func areTheCalendarsEdges(zone: String) throws {
+        let tz = try #require(TimeZone(identifier: zone))
+        let fixed = try #require(MonthCalendar.fixedOffsetEdges(tz, Self.range))
+        let calendar = MonthCalendar.calendarEdges(tz, Self.range)
+        #expect(fixed.count == calendar.count)
+        let firstDifference = zip(fixed, calendar).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(firstDifference == nil, "month ordinal \((firstDifference?.offset ?? 0) + Self.range.lowerBound)")
+    }
+
+    @Test(arguments: ["Europe/Tallinn", "America/Sao_Paulo", "Europe/Moscow", "Pacific/Kiritimati"])
+    func zonesWithTransitionsUseTheCalendar(zone: String) throws {
+        let tz = try #require(TimeZone(identifier: zone))
+        #expect(MonthCalendar.fixedOffsetEdges(tz, Self.range) == nil)
+    }
+
+    /// Day numbers checked by hand: 1970-01-01 is day 0, 2000-03-01 is day 11,017
+    /// (30 years × 365 + 7 leap days + 31 + 29), 1969-12-31 is day −1.
+    @Test func dayNumbers() {
+        #expect(MonthCalendar.daysFromCivil(year: 1970, month: 1, day: 1) == 0)
+        #expect(MonthCalendar.daysFromCivil(year: 2000, month: 3, day: 1) == 11_017)
+        #expect(MonthCalendar.daysFromCivil(year: 1969, month: 12, day: 31) == -1)
     }
 }
