@@ -140,11 +140,12 @@ extension EventStoreReader {
         return try bytes.withUnsafeBytes(body)
     }
 
-    /// The decoded event at `sequence`.
+    /// The decoded event at `sequence`, decoded where the store keeps it (no copy first).
     public func event(at sequence: Sequence64) throws -> Event? {
-        guard let bytes = try eventBytes(at: sequence) else { return nil }
-        do { return try EventCodec.decode(bytes) } catch {
-            throw EventStoreError.corrupt("event \(sequence) does not decode: \(error)")
+        try withEventBytes(at: sequence) { bytes in
+            do { return try EventCodec.decode(bytes) } catch {
+                throw EventStoreError.corrupt("event \(sequence) does not decode: \(error)")
+            }
         }
     }
 
