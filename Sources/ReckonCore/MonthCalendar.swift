@@ -57,7 +57,7 @@ public struct MonthCalendar: Sendable {
     /// The same edges by arithmetic, for a zone whose offset never changes (UTC, `Etc/GMT-3`):
     /// local midnight of the 1st is the proleptic Gregorian day number times 86,400, less the
     /// offset. Nil for any zone with a transition from 1970 on — its edges are the calendar's.
-    /// (2,761 calendar conversions were ~0.4 ms of every command.)
+    /// (2,761 calendar conversions were ~1 ms of every command, with the calendar set up.)
     static func fixedOffsetEdges(_ timeZone: TimeZone, _ ordinals: ClosedRange<Int>) -> [EpochSeconds]? {
         let start = Date(timeIntervalSince1970: -2 * 86_400)
         let offset = timeZone.secondsFromGMT(for: start)
