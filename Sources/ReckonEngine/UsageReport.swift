@@ -78,19 +78,39 @@ public struct UsageQuery {
         let settings = ledger.settings
         let store = ledger.store
         final class Part: @unchecked Sendable {   // written by one thread, read after the join
-            var snapshot: UInt64?
+            var snapshots: [UInt64?] = []
+            var marks: [String: EpochSeconds] = [:]
+            var running: [BillingMonth: [(key: [UInt8], amount: Int128)]] = [:]
             var reports: [(Int, UsageReport)] = []
             var error: Error?
         }
         let parts = [Part(), Part()]
+        // First the open runs' usage, each thread decoding every other open run (an event to
+        // look up and decode each: ~2 µs, for every running job); then the months, each thread
+        // its share with all the open runs' usage. Every read is in a snapshot of its own; the
+        // result stands only if all of them are the same commit.
         DispatchQueue.concurrentPerform(iterations: parts.count) { p in
             let part = parts[p]
             do {
                 try store.read { r in
-                    part.snapshot = r.snapshotID
-                    guard part.snapshot != nil else { return }
-                    let mine = months.indices.filter { $0 % parts.count == p }.map { months[$0] }
-                    let (marks, running) = try Self.runningUsage(mine, in: r, settings: settings)
+                    part.snapshots.append(r.snapshotID)
+                    guard r.snapshotID != nil else { return }
+                    (part.marks, part.running) = try Self.runningUsage(months, in: r, settings: settings, share: (p, parts.count))
+                }
+            } catch {
+                part.error = error
+            }
+        }
+        for part in parts { if let e = part.error { throw e } }
+        var merged = parts[0].running
+        for (month, cells) in parts[1].running { merged[month, default: []].append(contentsOf: cells) }
+        let running = merged, marks = parts[0].marks
+        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+            let part = parts[p]
+            do {
+                try store.read { r in
+                    part.snapshots.append(r.snapshotID)
+                    guard r.snapshotID != nil else { return }
                     for i in months.indices where i % parts.count == p {
                         part.reports.append((i, try Self.monthReport(months[i], in: r, settings: settings, grouping: grouping,
                                                                      components: components, marks: marks, running: running[months[i]] ?? [])))
@@ -101,7 +121,8 @@ public struct UsageQuery {
             }
         }
         for part in parts { if let e = part.error { throw e } }
-        guard let id = parts[0].snapshot, parts.allSatisfy({ $0.snapshot == id }) else { return nil }
+        let snapshots = parts.flatMap(\.snapshots)
+        guard let id = snapshots.first ?? nil, snapshots.allSatisfy({ $0 == id }) else { return nil }
         return parts.flatMap(\.reports).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
@@ -124,12 +145,14 @@ public struct UsageQuery {
     /// The observation marks, and the usage of running runs up to their cluster's mark in each
     /// of `months`: (key bytes, TRES-seconds) of each run, month and TRES, a key possibly more
     /// than once (``UsageTable/forEachCellInKeyOrder(_:prefix:settings:adding:_:)`` adds them up).
-    static func runningUsage(_ months: [BillingMonth], in r: any EventStoreReader, settings: ProjectionSettings) throws
+    /// With `share` (part p of n), only every n-th open run from the p-th is read.
+    static func runningUsage(_ months: [BillingMonth], in r: any EventStoreReader, settings: ProjectionSettings,
+                             share: (part: Int, of: Int) = (0, 1)) throws
         -> (marks: [String: EpochSeconds], running: [BillingMonth: [(key: [UInt8], amount: Int128)]]) {
         let marks = try observationMarks(r)
         let wanted = Set(months)
         var running: [BillingMonth: [(key: [UInt8], amount: Int128)]] = [:]
-        try forEachOpenRun(r) { run in
+        try forEachOpenRun(r, share: share) { run in
             UsageContribution.forEachMonth(of: run, observedUntil: marks[run.identity.cluster], settings: settings) { k, v in
                 if wanted.contains(k.month) { running[k.month, default: []].append((k.bytes, v)) }
             }
@@ -277,8 +300,11 @@ func observationMarks(_ r: any EventStoreReader, prefix: String = ProjectionMeta
     return marks
 }
 
-func forEachOpenRun(_ r: any EventStoreReader, _ body: (JobRun) throws -> Void) throws {
+func forEachOpenRun(_ r: any EventStoreReader, share: (part: Int, of: Int) = (0, 1), _ body: (JobRun) throws -> Void) throws {
+    var index = -1
     try r.forEachEntry(in: .openRuns, prefix: []) { _, v in
+        index += 1
+        guard index % share.of == share.part else { return true }
         guard let seq = StoreBytes.u64(v), case .jobRunObserved(let e)? = try r.event(at: seq) else {
             throw EventStoreError.corrupt("open-run entry points at no job run")
         }
