@@ -33,6 +33,10 @@ public struct JobRunRecorder {
         /// Whether this run's first-version usage is already in the batch's presumed usage (see
         /// ``JobRunRecorder/presumeNew(_:)``).
         public internal(set) var usageCounted = false
+        /// Where the account's length starts in ``firstVersion``, when the bytes were written
+        /// straight from a line (the sacct fast path knows it); 0 when not known. The presumed
+        /// usage reads the run from there, past its identity and job id.
+        let ownerAt: UInt16
         /// The digest of the one sacct line this run was read from, when the reader keeps a
         /// memory of recorded lines (the daemon; see `SacctLineMemory`); nil otherwise.
         public var lineDigest: Int?
@@ -83,13 +87,14 @@ public struct JobRunRecorder {
 
         /// A run whose first version is sealed in `arena` at `[start, keyStart)` and its key at
         /// `[keyStart, end)` (the sacct fast path writes both there directly).
-        public init(arena: PreparedRunArena, start: Int, keyStart: Int, end: Int, cluster: String) {
+        public init(arena: PreparedRunArena, start: Int, keyStart: Int, end: Int, cluster: String, ownerAt: Int = 0) {
             precondition(0 <= start && start <= keyStart && keyStart <= end && end <= arena.used, "a prepared run outside its arena's sealed bytes")
             self.arena = arena
             self.start = start
             self.keyStart = keyStart
             self.end = end
             self.cluster = cluster
+            self.ownerAt = ownerAt > 0 && ownerAt < keyStart - start && ownerAt <= Int(UInt16.max) ? UInt16(ownerAt) : 0
         }
 
         public init(_ run: JobRun) {
@@ -128,7 +133,7 @@ public struct JobRunRecorder {
         runs.withUnsafeMutableBufferPointer { runs in
             for i in runs.indices {
                 let firstVersion = runs[i].heldFirstVersion   // the array holds the run's arena
-                runs[i].usageCounted = presumed.addFinishedFirstVersion(firstVersion, settings: settings)
+                runs[i].usageCounted = presumed.addFinishedFirstVersion(firstVersion, settings: settings, ownerAt: Int(runs[i].ownerAt))
             }
         }
         return presumed
@@ -155,7 +160,7 @@ public struct JobRunRecorder {
         var delta = presumed ?? UsageAccumulator()
         /// A run that is not new after all: its presumed usage comes back out.
         func notNew(_ p: PreparedRun) {
-            if p.usageCounted { _ = delta.addFinishedFirstVersion(p.heldFirstVersion, settings: settings, sign: -1) }
+            if p.usageCounted { _ = delta.addFinishedFirstVersion(p.heldFirstVersion, settings: settings, sign: -1, ownerAt: Int(p.ownerAt)) }
         }
         // Through the buffer, whose runs `runs` holds for the call: each run's bytes are read in
         // place, without a copy of the run (a count of a reference to its arena, atomically).

@@ -389,19 +389,28 @@ extension UsageAccumulator {
     /// names, each once (nearly every run); returns false, having changed nothing, for anything
     /// else, which the caller decodes and adds with ``add(_:sign:settings:)`` — the same
     /// arithmetic (``ActiveTime``, the calendar's month split, amount × seconds).
+    ///
+    /// `ownerAt`, when not 0, is where the account's length starts (``JobRunRecorder/PreparedRun``
+    /// knows it for bytes the sacct fast path wrote): the identity and the job id between are
+    /// not read, as they do not bear on usage.
     public mutating func addFinishedFirstVersion(_ buf: UnsafeRawBufferPointer, settings: ProjectionSettings,
-                                                 sign: Int128 = 1) -> Bool {
+                                                 sign: Int128 = 1, ownerAt: Int = 0) -> Bool {
         var r = ByteReader(buf)
         guard let kind = r.peekU8(), kind == EventCodec.Kind.jobRunObserved.rawValue else { return false }
         r.skip(1)
         guard r.next() == 1, r.next() == 0 else { return false }   // version 1, supersedes nothing
-        switch r.next() {
-        case 1: guard r.skipString(), r.skipVarint() else { return false }
-        case 2: guard r.skipString(), r.skipVarint(), r.skipVarint() else { return false }
-        case 3: guard r.skipString(), r.skipString(), r.skipVarint() else { return false }
-        default: return false
+        if ownerAt > 3 && ownerAt < buf.count {
+            r.skip(ownerAt - 3)
+        } else {
+            switch r.next() {
+            case 1: guard r.skipString(), r.skipVarint() else { return false }
+            case 2: guard r.skipString(), r.skipVarint(), r.skipVarint() else { return false }
+            case 3: guard r.skipString(), r.skipString(), r.skipVarint() else { return false }
+            default: return false
+            }
+            guard r.skipString() else { return false }
         }
-        guard r.skipString(), let account = r.stringBytes(), let user = r.stringBytes() else { return false }
+        guard let account = r.stringBytes(), let user = r.stringBytes() else { return false }
         guard let state = r.next() else { return false }
         if state == 0 || state & 0x80 != 0 { guard r.skipString() else { return false } }
         guard let submit = r.zigzagOrNil(), let flags = r.next(), flags & 3 == 3,

@@ -402,6 +402,7 @@ private struct FieldReader {
             }
             w.varint(UInt64(jobIDRange.1 - jobIDRange.0)); w.raw(bytes(jobIDRange))
             let a = sc.account
+            let ownerAt = w.count
             w.varint(UInt64(a.1 - a.0))
             if sc.accountHasUpper {
                 for i in a.0..<a.1 { let b = base[i]; w.u8(b &- 65 < 26 ? b + 32 : b) }
@@ -450,7 +451,8 @@ private struct FieldReader {
             let clusterName = sc.cluster.map(string) ?? p.defaultCluster
             let total = w.count
             let at = arena.seal(total)
-            return .run(JobRunRecorder.PreparedRun(arena: arena, start: at, keyStart: at + keyAt, end: at + total, cluster: clusterName))
+            return .run(JobRunRecorder.PreparedRun(arena: arena, start: at, keyStart: at + keyAt, end: at + total, cluster: clusterName,
+                                                   ownerAt: ownerAt))
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import ReckonCore
+@testable import ReckonCore
 import ReckonSacct
 import Testing
 
@@ -98,6 +98,41 @@ import Testing
                 }
             }
         }
+    }
+
+    /// The presumed usage reads a run the fast path wrote from its account on
+    /// (`PreparedRun.ownerAt`), past the identity and job id: it must add exactly what reading
+    /// the whole event adds, for either TRES source, and count the same runs.
+    @Test func usageReadFromTheAccountOnIsTheWholeEventsUsage() throws {
+        let fm = FileManager.default
+        let dir = SampleFiles.shared.path
+        let files = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".psv") }.map { dir + "/" + $0 }
+        #expect(files.count >= 5, "samples not found in \(dir)")
+        var fromAccount = 0
+        for source in [TRESSource.alloc, .req] {
+            let settings = ProjectionSettings(calendar: MonthCalendar(timeZoneIdentifier: "UTC")!, tresSource: source)
+            var short = UsageAccumulator(), whole = UsageAccumulator()
+            for f in files {
+                let data = try Data(contentsOf: URL(fileURLWithPath: f))
+                // Dumps with a header only (some samples are the site-agent's four fields, headless).
+                guard let firstLine = String(decoding: data.prefix(4096), as: UTF8.self).split(separator: "\n").first,
+                      firstLine.contains("Account"), firstLine.contains("Start") else { continue }
+                var p = SacctStreamParser(timeZone: TimeZone(identifier: "UTC")!, defaultCluster: "dflt")
+                var runs: [JobRunRecorder.PreparedRun] = []
+                try data.withUnsafeBytes { try p.consumePrepared($0) { runs.append($0) } }
+                try p.finishPrepared { runs.append($0) }
+                for r in runs {
+                    if r.ownerAt > 0 { fromAccount += 1 }
+                    r.firstVersion.withUnsafeBytes { bytes in
+                        #expect(short.addFinishedFirstVersion(bytes, settings: settings, ownerAt: Int(r.ownerAt))
+                                    == whole.addFinishedFirstVersion(bytes, settings: settings))
+                    }
+                }
+            }
+            #expect(short.closedUsage() == whole.closedUsage())
+            #expect(!whole.closedUsage().isEmpty)
+        }
+        #expect(fromAccount > 100)
     }
 
     static let header = "JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES"
