@@ -85,42 +85,39 @@ public struct UsageQuery {
             var error: Error?
         }
         let parts = [Part(), Part()]
+        /// Runs `body` on both threads, each in a read snapshot of its own (recorded; a store
+        /// that cannot name it runs nothing), and throws the first error.
+        func onBothThreads(_ body: @Sendable (Int, Part, any EventStoreReader) throws -> Void) throws {
+            DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+                let part = parts[p]
+                do {
+                    try store.read { r in
+                        part.snapshots.append(r.snapshotID)
+                        guard r.snapshotID != nil else { return }
+                        try body(p, part, r)
+                    }
+                } catch {
+                    part.error = error
+                }
+            }
+            for part in parts { if let e = part.error { throw e } }
+        }
         // First the open runs' usage, each thread decoding every other open run (an event to
         // look up and decode each: ~2 µs, for every running job); then the months, each thread
         // its share with all the open runs' usage. Every read is in a snapshot of its own; the
         // result stands only if all of them are the same commit.
-        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
-            let part = parts[p]
-            do {
-                try store.read { r in
-                    part.snapshots.append(r.snapshotID)
-                    guard r.snapshotID != nil else { return }
-                    (part.marks, part.running) = try Self.runningUsage(months, in: r, settings: settings, share: (p, parts.count))
-                }
-            } catch {
-                part.error = error
-            }
+        try onBothThreads { p, part, r in
+            (part.marks, part.running) = try Self.runningUsage(months, in: r, settings: settings, share: (p, parts.count))
         }
-        for part in parts { if let e = part.error { throw e } }
         var merged = parts[0].running
         for (month, cells) in parts[1].running { merged[month, default: []].append(contentsOf: cells) }
         let running = merged, marks = parts[0].marks
-        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
-            let part = parts[p]
-            do {
-                try store.read { r in
-                    part.snapshots.append(r.snapshotID)
-                    guard r.snapshotID != nil else { return }
-                    for i in months.indices where i % parts.count == p {
-                        part.reports.append((i, try Self.monthReport(months[i], in: r, settings: settings, grouping: grouping,
-                                                                     components: components, marks: marks, running: running[months[i]] ?? [])))
-                    }
-                }
-            } catch {
-                part.error = error
+        try onBothThreads { p, part, r in
+            for i in months.indices where i % parts.count == p {
+                part.reports.append((i, try Self.monthReport(months[i], in: r, settings: settings, grouping: grouping,
+                                                             components: components, marks: marks, running: running[months[i]] ?? [])))
             }
         }
-        for part in parts { if let e = part.error { throw e } }
         let snapshots = parts.flatMap(\.snapshots)
         guard let id = snapshots.first ?? nil, snapshots.allSatisfy({ $0 == id }) else { return nil }
         return parts.flatMap(\.reports).sorted { $0.0 < $1.0 }.map(\.1)
