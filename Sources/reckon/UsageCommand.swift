@@ -47,7 +47,7 @@ struct UsageCommand: ParsableCommand {
     }
 
     func run() throws {
-        OneShotMemory.keepFreedMemory()
+        OneShotMemory.keepFreedMemory(try global.logger())
         let cfg = try global.loadConfiguration()
         _ = try global.logger()          // validates --log-level
         _ = try global.clock(cfg)        // validates --now
