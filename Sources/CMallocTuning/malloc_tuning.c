@@ -31,7 +31,7 @@
 #include <sys/mman.h>
 #endif
 
-enum { HEAPS = 6 };
+enum { HEAPS = 4 };
 #define ADVISED (32L << 20)
 #define HUGE_PAGE (2UL << 20)
 

@@ -115,8 +115,9 @@ public struct IngestService {
     ///
     /// Parsing and recording overlap: a full batch goes to a ``BatchWriter``, which records it in
     /// its own write transaction on another thread while the next batch is parsed. At most one
-    /// batch waits beside the one being recorded; batches commit in order, and after a failed
-    /// one nothing more is submitted (the error is thrown from the next `add` or from `finish`).
+    /// batch waits beside the one being recorded (``BatchWriter``); batches commit in order, and
+    /// after a failed one nothing more is recorded (the error is thrown from the next `add` or
+    /// from `finish`).
     struct Session {
         let service: IngestService
         var parser: SacctStreamParser

@@ -101,6 +101,57 @@ import Testing
         #expect(try storedTable(ledger) == storedTable(direct))
     }
 
+    /// A store whose next write transaction, once armed, waits for `gate` and then fails (a
+    /// full disk); it counts the write transactions begun after arming.
+    final class GatedFailingStore: EventStore, @unchecked Sendable {
+        let inner = InMemoryEventStore()
+        let gate = DispatchSemaphore(value: 0)
+        private let lock = NSLock()
+        private var armed = false
+        private(set) var writesSinceArmed = 0
+        func arm() { lock.lock(); armed = true; lock.unlock() }
+        func read<T>(_ body: (any EventStoreReader) throws -> T) throws -> T { try inner.read(body) }
+        func write<T>(_ body: (any EventStoreWriter) throws -> T) throws -> T {
+            lock.lock()
+            let fail = armed && writesSinceArmed == 0
+            if armed { writesSinceArmed += 1 }
+            lock.unlock()
+            if fail {
+                gate.wait()
+                throw EventStoreError.storage(operation: "commit", message: "No space left on device")
+            }
+            return try inner.write(body)
+        }
+    }
+
+    /// Two batches may be handed to the writer at once; when the one being recorded fails, the
+    /// one waiting behind it is dropped, not recorded after the gap, and the failure is thrown.
+    @Test func aBatchWaitingBehindAFailedOneIsNotRecorded() throws {
+        let store = GatedFailingStore()
+        let ledger = try Ledger(store: store, settings: settings)
+        let lines = LineMemoryTests.lines(count: 40, tick: 0)
+        var a = try prepared(LineMemoryTests.dump(Array(lines[..<20])))
+        nonisolated(unsafe) var b = try prepared(LineMemoryTests.dump(Array(lines[20...])))
+        let writer = BatchWriter(ledger: ledger)
+        store.arm()
+        try writer.submit(&a)                 // recording, held at the gate
+        let accepted = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var secondError: Error?
+        DispatchQueue.global().async {
+            do { try writer.submit(&b) } catch { secondError = error }
+            accepted.signal()
+        }
+        // The second batch is taken while the first is still being recorded (two slots).
+        let taken = accepted.wait(timeout: .now() + 10) == .success
+        #expect(taken, "the writer did not take a second batch while the first was recorded")
+        store.gate.signal()
+        if !taken { _ = accepted.wait(timeout: .now() + 10) }
+        #expect(secondError == nil)
+        #expect(throws: EventStoreError.self) { _ = try writer.finish() }
+        #expect(store.writesSinceArmed == 1, "the batch behind the failed one was recorded")
+        #expect(try ledger.store.read { try $0.eventCount() } == 0)
+    }
+
     /// A store that counts write transactions (each commits once).
     final class CountingStore: EventStore, @unchecked Sendable {
         let inner = InMemoryEventStore()
