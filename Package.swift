@@ -6,7 +6,6 @@ import PackageDescription
 //   CLMDB           system library: Debian's liblmdb (pkg-config lmdb)
 //   ReckonLMDB      the LMDB event store                      -> ReckonCore, CLMDB
 //   CMalloc         system header: glibc's mallopt, for the one-shot commands' memory tuning
-//   CMallocTuning   C, before main: the one-shot commands' malloc heaps advised for transparent huge pages
 //   ReckonSacct     sacct output parser and sacct runner        -> ReckonCore
 //   ReckonConfig    waldur-site-agent YAML + reckon: section    -> ReckonCore, Yams
 //   ReckonWaldur    Waldur Mastermind HTTP client               -> AsyncHTTPClient, Logging
@@ -42,7 +41,6 @@ let package = Package(
         ),
         .target(name: "ReckonLMDB", dependencies: ["ReckonCore", "CLMDB"]),
         .systemLibrary(name: "CMalloc"),
-        .target(name: "CMallocTuning"),
         .target(name: "ReckonSacct", dependencies: ["ReckonCore"]),
         .target(name: "ReckonConfig", dependencies: [
             "ReckonCore",
@@ -71,7 +69,7 @@ let package = Package(
             "ReckonEngine", "ReckonCore", "ReckonLMDB", "ReckonSacct", "ReckonConfig",
         ]),
         .executableTarget(name: "reckon", dependencies: [
-            "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator", "CMalloc", "CMallocTuning",
+            "ReckonEngine", "ReckonConfig", "ReckonCore", "ReckonSacct", "ReckonWaldur", "WaldurSimulator", "CMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -77,7 +77,7 @@ struct BackfillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        OneShotMemory.keepFreedMemory(try global.logger())
+        OneShotMemory.keepFreedMemory()
         let cfg = try global.loadConfiguration()
         let logger = try global.logger()
         let clock = try global.clock(cfg)

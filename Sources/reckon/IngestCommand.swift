@@ -54,7 +54,7 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
-        OneShotMemory.keepFreedMemory(try global.logger())
+        OneShotMemory.keepFreedMemory()
         let cfg = try global.loadConfiguration()
         let ledger = try global.openLedger(cfg, readOnly: false)
         let clock = try global.clock(cfg)

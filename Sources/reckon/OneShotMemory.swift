@@ -1,8 +1,6 @@
 #if os(Linux)
 import CMalloc
-import CMallocTuning
 #endif
-import Logging
 
 /// glibc's malloc tuned for a command that reads a large input once and exits (`reckon ingest`,
 /// `usage`, `replay`, `backfill`, `verify`), not for a long-running daemon.
@@ -14,31 +12,11 @@ import Logging
 /// memory for reuse cut the peer import's CPU time by ~4–7% (tools/bench/ab, docs/performance.md).
 /// The process keeps its peak memory until it exits, which a one-shot command does soon; the
 /// daemon keeps glibc's defaults.
-///
-/// Before main, these commands also prepare malloc heaps advised for transparent huge pages,
-/// for the threads they start (Sources/CMallocTuning); ``tuning`` says what that did, and
-/// `RECKON_MALLOC_TUNING=off` turns it off.
 enum OneShotMemory {
-    static func keepFreedMemory(_ logger: Logger) {
+    static func keepFreedMemory() {
         #if os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 64 << 20)   // allocations up to 64 MiB from the heaps
         _ = mallopt(M_TRIM_THRESHOLD, 256 << 20)  // freed memory kept, up to 256 MiB at a heap's top
-        #endif
-        logger.debug("malloc: \(tuning)")
-    }
-
-    /// What the start-up preparation did, in words.
-    static var tuning: String {
-        #if os(Linux)
-        let heaps = reckon_malloc_tuning_heaps(), mib = reckon_malloc_tuning_bytes() >> 20
-        switch reckon_malloc_tuning() {
-        case RECKON_MALLOC_TUNING_APPLIED: return "\(heaps) heaps prepared with \(mib) MiB each advised for transparent huge pages"
-        case RECKON_MALLOC_TUNING_OFF: return "heaps not prepared (RECKON_MALLOC_TUNING=off)"
-        case RECKON_MALLOC_TUNING_FAILED: return "heaps could not be prepared for transparent huge pages; glibc's defaults"
-        default: return "glibc's defaults (not a one-shot command)"
-        }
-        #else
-        return "the system's defaults"
         #endif
     }
 }

@@ -26,7 +26,7 @@ struct ReplayCommand: ParsableCommand {
     var until: String?
 
     func run() throws {
-        OneShotMemory.keepFreedMemory(try global.logger())
+        OneShotMemory.keepFreedMemory()
         let cfg = try global.loadConfiguration()
         _ = try global.logger()          // validates --log-level
         _ = try global.clock(cfg)        // validates --now

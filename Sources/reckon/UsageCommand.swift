@@ -47,7 +47,7 @@ struct UsageCommand: ParsableCommand {
     }
 
     func run() throws {
-        OneShotMemory.keepFreedMemory(try global.logger())
+        OneShotMemory.keepFreedMemory()
         let cfg = try global.loadConfiguration()
         _ = try global.logger()          // validates --log-level
         _ = try global.clock(cfg)        // validates --now

@@ -52,7 +52,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        OneShotMemory.keepFreedMemory(try global.logger())
+        OneShotMemory.keepFreedMemory()
         let cfg = try global.loadConfiguration()
         _ = try global.logger()
         let zone = cfg.calendar.timeZone
