@@ -35,14 +35,14 @@ final class BatchWriter: @unchecked Sendable {
 
     private func failed() -> Error? { lock.lock(); defer { lock.unlock() }; return failure }
 
-    /// Hands a batch over; waits while two handed over are not yet recorded. Throws the error
-    /// of an earlier batch, if any (nothing more is recorded after it: a batch already waiting
-    /// when an earlier one fails is dropped unrecorded).
     /// Whether most runs of the last recorded batch were new; before the first batch, whether
     /// the log is empty (a daemon's poll of known jobs should not pay for a guess).
     var lastBatchMostlyNew: Bool { lock.lock(); defer { lock.unlock() }; return mostlyNew }
     private var mostlyNew: Bool
 
+    /// Hands a batch over; waits while two handed over are not yet recorded. Throws the error
+    /// of an earlier batch, if any (nothing more is recorded after it: a batch already waiting
+    /// when an earlier one fails is dropped unrecorded).
     func submit(_ runs: inout [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
         if let e = failed() { throw e }
         slot.wait()
