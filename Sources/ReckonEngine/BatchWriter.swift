@@ -7,7 +7,7 @@ final class BatchWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "reckon.ingest.batch-writer")
     /// Two batches may be handed over at once — one being recorded, one waiting — while the
     /// caller parses a third, so that the caller does not wait while a batch's commit flushes
-    /// (~2 ms, two `fdatasync`s; the peer import's parsing thread waited 4–10 ms in all).
+    /// (~2 ms, two `fdatasync`s; the peer import's parsing thread waited 3.7–12.5 ms in all).
     private let slot = DispatchSemaphore(value: 2)
     private let lock = NSLock()
     private var failure: Error?
