@@ -58,8 +58,8 @@ final class BatchWriter: @unchecked Sendable {
                 lock.unlock()
                 slot.signal()
             }
-            let count = batch.runs.count
             if failed() != nil { return }   // an earlier batch failed: nothing after it is recorded
+            let count = batch.runs.count
             do {
                 let recorded = try ledger.store.write { w in try Self.record(batch.runs, presumed: presumed, ledger: ledger, in: w) }
                 let results = keep(recorded)
