@@ -128,6 +128,14 @@ public struct JobRunRecorder {
     /// additions does not matter, so the table ends the same either way.
     public func presumeNew(_ runs: inout [PreparedRun]) -> UsageAccumulator {
         var presumed = UsageAccumulator()
+        presumeNew(&runs, into: &presumed)
+        return presumed
+    }
+
+    /// ``presumeNew(_:)`` adding into `presumed`: an import keeps one sum for all its batches
+    /// on its parsing thread, and the recording thread only the corrections
+    /// (``recordDeferringUsage(prepared:presumed:in:)`` with no `presumed` of its own).
+    public func presumeNew(_ runs: inout [PreparedRun], into presumed: inout UsageAccumulator) {
         // Through the buffer, so that reading a run's bytes does not copy the run (and count a
         // reference to its arena, atomically) as an array element's read does here.
         runs.withUnsafeMutableBufferPointer { runs in
@@ -136,7 +144,6 @@ public struct JobRunRecorder {
                 runs[i].usageCounted = presumed.addFinishedFirstVersion(firstVersion, settings: settings, ownerAt: Int(runs[i].ownerAt))
             }
         }
-        return presumed
     }
 
     /// Records prepared runs inside the caller's write transaction; `presumed` is the usage

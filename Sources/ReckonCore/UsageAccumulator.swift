@@ -35,6 +35,9 @@ public struct UsageAccumulator: Sendable {
 
     public init() {}
 
+    /// Whether nothing was ever added (no owner interned, no cell).
+    public var isEmpty: Bool { cellKeys.isEmpty && ownerStart.isEmpty }
+
     // MARK: owners
 
     /// The hash of an owner: the account's, continued by the user's (each takes its length in,

@@ -110,10 +110,22 @@ final class BatchWriter: @unchecked Sendable {
         batches += 1
         if generations.before != lastGeneration { exclusive = false }
         lastGeneration = generations.after
-        for (i, d) in deltas.enumerated() {
-            if batches == 1 && i == 0 { usage = d } else { usage.add(d) }   // the first is taken, not copied cell by cell
+        for d in deltas {
+            if usage.isEmpty { usage = d } else { usage.add(d) }   // the first is taken, not copied cell by cell
         }
         return results
+    }
+
+    /// Takes the import's presumed usage — summed on the parsing thread over every batch handed
+    /// over, and the last (``JobRunRecorder/presumeNew(_:into:)``) — as the sum that
+    /// ``completeUsage(in:)`` writes, with the committed batches' differences (their
+    /// corrections: runs that were not new after all, runs the presumption could not read) added
+    /// to it. Called after ``finish()``, on the caller's thread; `presumed` is left empty.
+    func adoptPresumed(_ presumed: inout UsageAccumulator) {
+        guard !presumed.isEmpty else { return }
+        swap(&usage, &presumed)
+        usage.add(presumed)
+        presumed = UsageAccumulator()
     }
 
     /// Records an import's last batch inside the caller's write transaction `w` — the one that

@@ -25,6 +25,9 @@ public struct IngestService {
     /// The size of the first batch; each next one is twice the last, up to ``batchSize``. The
     /// recording thread starts after a few thousand runs instead of idling through a whole batch.
     public var firstBatchSize: Int = 4_096
+    /// The bytes of a dump file read at a time (tests make it small, so that a small file is
+    /// many chunks, hence many batches).
+    var fileChunkSize = 1 << 20
 
     public init(ledger: Ledger) { self.ledger = ledger }
 
@@ -55,7 +58,7 @@ public struct IngestService {
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { session.bytesLeft = Int(st.st_size) }
         // The dump is read, and its SHA-256 computed, on a thread of its own, ahead of the parser.
-        let reader = DumpReader(fd: fd, chunkSize: 1 << 20)
+        let reader = DumpReader(fd: fd, chunkSize: fileChunkSize)
         do {
             while let chunk = try reader.next(path: path) {
                 session.bytesLeft = session.bytesLeft.map { $0 - chunk.count }
@@ -125,6 +128,10 @@ public struct IngestService {
         /// How many runs the current batch takes before it goes to the writer (see ``IngestService/firstBatchSize``).
         var batchLimit: Int
         let writer: BatchWriter
+        /// The usage of every run handed over while the last batch was mostly new, as if each
+        /// were new (``JobRunRecorder/presumeNew(_:into:)``): one sum for the whole import, kept
+        /// on this thread; the writer corrects it by what it finds (``BatchWriter/adoptPresumed(_:)``).
+        var presumedUsage = UsageAccumulator()
         var recordsPerCluster: [String: UInt64] = [:]
         /// The cluster of the previous run and how many runs of it are not yet in `recordsPerCluster`.
         var lastCluster: String?
@@ -211,8 +218,8 @@ public struct IngestService {
         /// recorded; when most were not (a re-scan of known jobs) the recorder does it all.
         mutating func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
             if parser.lineMemory != nil { note(runs) }
-            let presumed = writer.lastBatchMostlyNew ? service.ledger.recorder.presumeNew(&runs) : nil
-            try writer.submit(&runs, presumed: presumed)
+            if writer.lastBatchMostlyNew { service.ledger.recorder.presumeNew(&runs, into: &presumedUsage) }
+            try writer.submit(&runs)
         }
 
         /// Keeps what the line memory will learn of `runs` once they are committed.
@@ -277,9 +284,10 @@ public struct IngestService {
             var last = batch
             batch = []
             if parser.lineMemory != nil { note(last) }
-            let presumed = !last.isEmpty && writer.lastBatchMostlyNew ? service.ledger.recorder.presumeNew(&last) : nil
+            if !last.isEmpty && writer.lastBatchMostlyNew { service.ledger.recorder.presumeNew(&last, into: &presumedUsage) }
             countCluster()
             let committed = try writer.finish()
+            writer.adoptPresumed(&presumedUsage)
             var clusters = parser.clusters
             if clusters.isEmpty { clusters = [parser.defaultCluster] }
             let recalled = parser.recalledPerCluster   // lines the memory held: read, and unchanged
@@ -290,7 +298,7 @@ public struct IngestService {
                 attempts += 1
                 var perCluster = committed
                 if !last.isEmpty {
-                    for (c, r) in try writer.recordLast(last, presumed: presumed, in: w, attempt: attempts) {
+                    for (c, r) in try writer.recordLast(last, presumed: nil, in: w, attempt: attempts) {
                         perCluster[c, default: .init()].newVersions += r.newVersions
                         perCluster[c, default: .init()].unchanged += r.unchanged
                     }

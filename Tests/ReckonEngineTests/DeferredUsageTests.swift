@@ -205,10 +205,15 @@ import Testing
         defer { for d in ["-a", "-a-dump.psv"] { try? FileManager.default.removeItem(atPath: base + d) } }
         let imported = try lmdbLedger(base + "-a")
         let direct = try Fixtures.ledger()
-        for (i, text) in [LineMemoryTests.lines(count: 50, tick: 0), LineMemoryTests.lines(count: 70, tick: 2, changed: [1, 2, 30])]
-            .map(LineMemoryTests.dump).enumerated() {
+        // The third dump is read newest first: its new runs fill the first batches, so the usage
+        // of the batches after them is presumed (every run taken as new) while they hold known
+        // runs, unchanged and changed, whose presumed usage the writer takes back out.
+        let dumps = [LineMemoryTests.lines(count: 50, tick: 0), LineMemoryTests.lines(count: 70, tick: 2, changed: [1, 2, 30]),
+                     LineMemoryTests.lines(count: 120, tick: 3, changed: [5, 31, 60]).reversed()]
+        for (i, text) in dumps.map(LineMemoryTests.dump).enumerated() {
             var service = IngestService(ledger: imported)
             service.batchSize = 9   // many batches, so the import's usage is summed across several
+            service.fileChunkSize = 700   // a few lines a chunk (a chunk's runs go into one batch)
             let path = base + "-a-dump.psv"
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             _ = try service.ingestFile(path: path, timeZone: Fixtures.utc, observedAt: LineMemoryTests.t0 + 86_400, defaultCluster: "hpc1")
