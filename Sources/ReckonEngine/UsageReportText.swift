@@ -176,40 +176,66 @@ public enum UsageReportText {
         /// Whether every text cell of the rows is ASCII.
         var ascii = true
 
-        /// Calls `body` with each row of `[from, to)`, in order, lent in place (a copy of a row
-        /// would retain and release each of its four texts).
-        static func forEachRow(_ reports: [UsageReport], from: Int, to: Int, _ body: (UnsafePointer<UsageReport.Row>) -> Void) {
+        /// Calls `body` with each report holding rows of `[from, to)` (the reports' rows taken
+        /// one after another) and the part of its own rows `[lo, hi)` that falls there, in order.
+        static func forEachSpan(_ reports: [UsageReport], from: Int, to: Int, _ body: (UsageReport, Int, Int) -> Void) {
             var skip = from
             var left = to - from
             for report in reports where left > 0 {
                 let n = report.rows.count
                 if skip >= n { skip -= n; continue }
                 let end = min(n, skip + left)
-                report.rows.withUnsafeBufferPointer { rows in
-                    guard let base = rows.baseAddress else { return }
-                    for i in skip..<end { body(base + i) }
-                }
+                body(report, skip, end)
                 left -= end - skip
                 skip = 0
             }
         }
 
         /// The widest cell of each column (an amount's text is widest at the largest magnitude
-        /// of its sign), and the extra bytes.
+        /// of its sign), and the extra bytes. A grid's owner names are measured once per owner,
+        /// its component names and the period once per report; what they add to the extra
+        /// bytes is counted for each row they are printed on.
         mutating func measure(_ reports: [UsageReport], from: Int, to: Int, byUser: Bool, columns: Int, width: CellWidth) {
             var w = [Int](repeating: 0, count: columns)
             var extra = 0
             var bits: UInt8 = 0   // every byte of every text cell, or-ed: ASCII while the top bit is clear
             var largest: Int128 = 0, smallest: Int128 = 0
-            Self.forEachRow(reports, from: from, to: to) { row in
-                var i = 0
-                Self.measure(row.pointee.resource, i, widths: &w, extra: &extra, bits: &bits, width: width); i += 1
-                if byUser { Self.measure(row.pointee.user ?? "", i, widths: &w, extra: &extra, bits: &bits, width: width); i += 1 }
-                Self.measure(row.pointee.component, i, widths: &w, extra: &extra, bits: &bits, width: width); i += 1
-                Self.measure(row.pointee.period, i, widths: &w, extra: &extra, bits: &bits, width: width)
-                let h = row.pointee.amount.hundredths
-                largest = max(largest, h)
-                smallest = min(smallest, h)
+            let user = byUser ? 1 : -1, component = byUser ? 2 : 1, period = component + 1
+            Self.forEachSpan(reports, from: from, to: to) { report, lo, hi in
+                switch report.storage {
+                case .rows(let rows):
+                    rows.withUnsafeBufferPointer { rows in
+                        guard let base = rows.baseAddress else { return }
+                        for i in lo..<hi {   // lent in place: a copy of a row would retain and release its four texts
+                            let row = base + i
+                            Self.measure(row.pointee.resource, 0, times: 1, widths: &w, extra: &extra, bits: &bits, width: width)
+                            if byUser { Self.measure(row.pointee.user ?? "", user, times: 1, widths: &w, extra: &extra, bits: &bits, width: width) }
+                            Self.measure(row.pointee.component, component, times: 1, widths: &w, extra: &extra, bits: &bits, width: width)
+                            Self.measure(row.pointee.period, period, times: 1, widths: &w, extra: &extra, bits: &bits, width: width)
+                            let h = row.pointee.amount.hundredths
+                            largest = max(largest, h)
+                            smallest = min(smallest, h)
+                        }
+                    }
+                case .grid(let grid):
+                    let c = grid.components.count
+                    guard hi > lo, c > 0 else { return }
+                    for o in (lo / c)...((hi - 1) / c) {
+                        let times = min(hi, (o + 1) * c) - max(lo, o * c)   // its rows in the span
+                        Self.measure(grid.owners[o].resource, 0, times: times, widths: &w, extra: &extra, bits: &bits, width: width)
+                        if byUser { Self.measure(grid.owners[o].user ?? "", user, times: times, widths: &w, extra: &extra, bits: &bits, width: width) }
+                    }
+                    for k in 0..<c {
+                        // Rows of component k in the span: i in [lo, hi) with i % c == k.
+                        let times = (hi - 1 - k + c) / c - (lo - 1 - k + c) / c
+                        if times > 0 { Self.measure(grid.components[k], component, times: times, widths: &w, extra: &extra, bits: &bits, width: width) }
+                    }
+                    Self.measure(report.period, period, times: hi - lo, widths: &w, extra: &extra, bits: &bits, width: width)
+                    for h in grid.amounts[lo..<hi] {
+                        largest = max(largest, h.hundredths)
+                        smallest = min(smallest, h.hundredths)
+                    }
+                }
             }
             w[columns - 1] = max(WaldurAmount(hundredths: largest).textCount, WaldurAmount(hundredths: smallest).textCount)
             widths = w
@@ -224,29 +250,56 @@ public enum UsageReportText {
             out.initialize(repeating: 32, count: bytes)
             var at = 0
             let last = widths.count - 1
-            Self.forEachRow(reports, from: from, to: to) { row in
+            /// One line: its cells, the amount right-aligned (it ends where the line does, and is
+            /// no wider than its column).
+            func line(_ resource: String, _ user: String?, _ component: String, _ period: String, _ amount: WaldurAmount) {
                 precondition(at < bytes, "the usage table has more rows than measured")
                 out[at] = 10
                 at += 1
                 var i = 0
-                Self.left(row.pointee.resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
-                if byUser { Self.left(row.pointee.user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
-                Self.left(row.pointee.component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
-                Self.left(row.pointee.period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
-                // Right-aligned: the amount ends where the line does (it is no wider than the column).
+                Self.left(resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+                if byUser { Self.left(user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
+                Self.left(component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+                Self.left(period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
                 at += widths[last]
                 precondition(at <= bytes, "a usage table row is longer than measured")
-                row.pointee.amount.writeText(endingAt: out + at)
+                amount.writeText(endingAt: out + at)
+            }
+            Self.forEachSpan(reports, from: from, to: to) { report, lo, hi in
+                switch report.storage {
+                case .rows(let rows):
+                    rows.withUnsafeBufferPointer { rows in
+                        guard let base = rows.baseAddress else { return }
+                        for i in lo..<hi {
+                            let row = base + i
+                            line(row.pointee.resource, row.pointee.user, row.pointee.component, row.pointee.period, row.pointee.amount)
+                        }
+                    }
+                case .grid(let grid):
+                    let c = grid.components.count
+                    grid.owners.withUnsafeBufferPointer { owners in
+                        grid.components.withUnsafeBufferPointer { components in
+                            grid.amounts.withUnsafeBufferPointer { amounts in
+                                guard let o = owners.baseAddress, let n = components.baseAddress, let a = amounts.baseAddress else { return }
+                                for i in lo..<hi {
+                                    let owner = o + i / c
+                                    line(owner.pointee.resource, owner.pointee.user, n[i % c], report.period, a[i])
+                                }
+                            }
+                        }
+                    }
+                }
             }
             precondition(at == bytes, "the usage table's rows are shorter than measured")
         }
 
-        /// A text cell measured: the widest of its column so far, and its bytes beyond its width.
+        /// A text cell printed on `times` rows measured: the widest of its column so far, and
+        /// its bytes beyond its width on each of those rows.
         @inline(__always)
-        static func measure(_ s: String, _ column: Int, widths: inout [Int], extra: inout Int, bits: inout UInt8, width: CellWidth) {
+        static func measure(_ s: String, _ column: Int, times: Int, widths: inout [Int], extra: inout Int, bits: inout UInt8, width: CellWidth) {
             let n = width.of(s)
             widths[column] = max(widths[column], n)
-            extra += s.utf8.count - n
+            extra += (s.utf8.count - n) * times
             let scanned: Void? = s.utf8.withContiguousStorageIfAvailable { u in for b in u { bits |= b } }
             if scanned == nil { for b in s.utf8 { bits |= b } }
         }

@@ -135,7 +135,7 @@ import Testing
     }
 
     /// Where two row lists first differ, in one line (the lists run to hundreds of rows).
-    static func firstDifference(_ a: [UsageReport.Row], _ b: [UsageReport.Row]) -> String? {
+    static func firstDifference(_ a: UsageReport.Rows, _ b: UsageReport.Rows) -> String? {
         for i in 0..<min(a.count, b.count) where a[i] != b[i] { return "row \(i): \(a[i]) against \(b[i])" }
         return a.count == b.count ? nil : "\(a.count) rows against \(b.count)"
     }

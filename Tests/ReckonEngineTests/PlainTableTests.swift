@@ -123,4 +123,46 @@ import Testing
             }
         }
     }
+
+    /// A month report kept as owners × components (``UsageReport/Grid``, what ``UsageQuery``
+    /// makes) prints exactly as `PlainTable` prints its rows: made whole, in two halves, and in
+    /// pieces — boundaries inside an owner's components, an owner without a user, an empty user,
+    /// names all ASCII, or wider in bytes than in characters on some rows only (a component,
+    /// and one owner's resource), a grid beside plain rows and an empty grid.
+    @Test func aGridReportIsThePlainTableOfItsRows() throws {
+        func grid(owners: Int, period: String, odd: String) -> UsageReport {
+            var g = UsageReport.Grid()
+            g.components = ["billing", "cpu", odd, "mem"]
+            for o in 0..<owners {
+                g.owners.append(.init(resource: o == owners / 2 && odd != "gres/gpu" ? "ressurss_ø_\(o)" : "hpc_\(o % 97)",
+                                      user: o % 7 == 0 ? nil : o % 11 == 0 ? "" : "u\(o % 13)"))
+                for c in 0..<4 {
+                    let v = Int128(o * 4 + c) * (c == 3 ? 1_000 : 1) - 50
+                    g.natives.append(v * 60)
+                    g.amounts.append(WaldurAmount(hundredths: v))
+                }
+            }
+            return UsageReport(grid: g, period: period, observedUntil: [:])
+        }
+        let plain = UsageReport(rows: [.init(resource: "a_resource_name_wider_than_every_other", user: "ann", component: "cpu",
+                                             period: "2026-12", native: 1, amount: WaldurAmount(hundredths: 7))],
+                                period: "2026-12", observedUntil: [:])
+        for odd in ["gres/gpu", "gres/gpü"] {
+            let small = [grid(owners: 9, period: "2026-10", odd: odd), grid(owners: 0, period: "2026-11", odd: odd), plain]
+            let large = [grid(owners: UsageReportText.rowsPerPiece / 2 + 333, period: "2026-10", odd: odd), plain,
+                         grid(owners: UsageReportText.rowsPerPiece / 3 + 5, period: "2026-12", odd: odd)]
+            #expect(small[0].rows.count == 36 && small[1].rows.isEmpty)
+            #expect(small[0].rows[9] == .init(resource: "hpc_2", user: "u2", component: "cpu", period: "2026-10",
+                                              native: (9 - 50) * 60, amount: WaldurAmount(hundredths: 9 - 50)))
+            for (name, set) in [("small", small), ("large", large)] {
+                for grouping in UsageReport.Grouping.allCases {
+                    let want = Self.plainTable(set, grouping)
+                    #expect(String(decoding: UsageReportText.table(set, grouping: grouping), as: UTF8.self) == want, "\(odd) \(name) \(grouping)")
+                    var joined: [UInt8] = []
+                    try UsageReportText.write(set, grouping: grouping) { joined.append(contentsOf: $0) }
+                    #expect(String(decoding: joined, as: UTF8.self) == want, "\(odd) \(name) \(grouping) in pieces")
+                }
+            }
+        }
+    }
 }
