@@ -28,15 +28,37 @@ public struct UsageAccumulator: Sendable {
     private var tresNames: [String] = []
     private var tresNumbers: [String: UInt16] = [:]
 
-    // Cells: packed key → index into the amounts.
-    private var cellKeys: [UInt64] = []
-    private var cellAmounts: [Int128] = []
+    // Cells: packed key and sum, side by side (a cell looked up is one place in memory, not two),
+    // and an open-addressed index of them by key.
+    private var cells: [Cell] = []
     private var cellSlots: [Int32] = Array(repeating: 0, count: 4096)
+    /// Per owner: the cell its last finished run added first, or -1. An owner's runs nearly
+    /// always add to the cells its previous run added, in the same order (its TRES in one
+    /// month), so the first one is found here without a look in `cellSlots` — in an import's
+    /// sum of ~70,000 cells, a cache miss saved per run.
+    private var ownerCellHint: [Int32] = []
+
+    /// A cell: its packed key (``cellKey(_:_:_:)``) and its native sum, as two words rather
+    /// than an `Int128`, so that a cell is 24 bytes, not 32.
+    struct Cell {
+        var key: UInt64
+        var low: UInt64
+        var high: Int64
+        init(key: UInt64, amount: Int128) {
+            self.key = key
+            low = UInt64(truncatingIfNeeded: amount)
+            high = Int64(truncatingIfNeeded: amount >> 64)
+        }
+        var amount: Int128 {
+            @inline(__always) get { Int128(high) << 64 | Int128(low) }
+            @inline(__always) set { low = UInt64(truncatingIfNeeded: newValue); high = Int64(truncatingIfNeeded: newValue >> 64) }
+        }
+    }
 
     public init() {}
 
     /// Whether nothing was ever added (no owner interned, no cell).
-    public var isEmpty: Bool { cellKeys.isEmpty && ownerStart.isEmpty }
+    public var isEmpty: Bool { cells.isEmpty && ownerStart.isEmpty }
 
     // MARK: owners
 
@@ -65,6 +87,7 @@ public struct UsageAccumulator: Sendable {
         ownerAccountLength.append(Int32(account.count))
         ownerUserLength.append(Int32(user.count))
         ownerHash.append(h)
+        ownerCellHint.append(-1)
         arena.append(contentsOf: account)
         arena.append(0)
         arena.append(contentsOf: user)
@@ -147,9 +170,20 @@ public struct UsageAccumulator: Sendable {
     @inline(__always)
     mutating func add(key: UInt64, _ amount: Int128, after previous: Int) -> Int {
         let next = previous &+ 1
-        if previous >= 0, next < cellKeys.count, cellKeys[next] == key {
-            cellAmounts[next] += amount
+        if previous >= 0, next < cells.count, cells[next].key == key {
+            cells[next].amount += amount
             return next
+        }
+        return add(key: key, amount)
+    }
+
+    /// Adds `amount` to the cell `key`, looked for first at `hint` (an owner's
+    /// ``ownerCellHint``); returns the cell's index.
+    @inline(__always)
+    mutating func add(key: UInt64, _ amount: Int128, hint: Int) -> Int {
+        if hint >= 0, hint < cells.count, cells[hint].key == key {
+            cells[hint].amount += amount
+            return hint
         }
         return add(key: key, amount)
     }
@@ -165,22 +199,21 @@ public struct UsageAccumulator: Sendable {
             let s = cellSlots[i]
             if s == 0 { break }
             let c = Int(s - 1)
-            if cellKeys[c] == key { cellAmounts[c] += amount; return c }
+            if cells[c].key == key { cells[c].amount += amount; return c }
             i = (i + 1) & mask
         }
-        let c = cellKeys.count
+        let c = cells.count
         cellSlots[i] = Int32(c + 1)
-        cellKeys.append(key)
-        cellAmounts.append(amount)
-        if cellKeys.count * 2 > cellSlots.count { growCells() }
+        cells.append(Cell(key: key, amount: amount))
+        if cells.count * 2 > cellSlots.count { growCells() }
         return c
     }
 
     private mutating func growCells() {
         var slots = [Int32](repeating: 0, count: cellSlots.count * 2)
         let mask = slots.count - 1
-        for (c, key) in cellKeys.enumerated() {
-            var h = key &* 0x9E37_79B9_7F4A_7C15
+        for (c, cell) in cells.enumerated() {
+            var h = cell.key &* 0x9E37_79B9_7F4A_7C15
             h ^= h >> 32
             var i = Int(truncatingIfNeeded: h) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
@@ -201,12 +234,13 @@ public struct UsageAccumulator: Sendable {
     /// Visits every cell whose sum is not zero, with its key.
     public func forEachCell(_ body: (UsageKey, Int128) throws -> Void) rethrows {
         var names: [Int32: (String, String)] = [:]
-        for (c, key) in cellKeys.enumerated() where cellAmounts[c] != 0 {
+        for cell in cells where cell.amount != 0 {
+            let key = cell.key
             let o = Int32(truncatingIfNeeded: key >> 32)
             let who: (String, String)
             if let w = names[o] { who = w } else { who = ownerStrings(Int(o)); names[o] = who }
             guard let month = BillingMonth(ordinal: Int((key >> 16) & 0xffff)) else { continue }
-            try body(UsageKey(month: month, account: who.0, user: who.1, tres: tresName(UInt16(key & 0xffff))), cellAmounts[c])
+            try body(UsageKey(month: month, account: who.0, user: who.1, tres: tresName(UInt16(key & 0xffff))), cell.amount)
         }
     }
 
@@ -214,8 +248,8 @@ public struct UsageAccumulator: Sendable {
     /// the interned bytes), for writing into the store's usage table.
     public func forEachCellKeyBytes(_ body: ([UInt8], Int128) throws -> Void) rethrows {
         var key: [UInt8] = []
-        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
-            try body(keyBytes(packed, into: &key), cellAmounts[c])
+        for cell in cells where cell.amount != 0 {
+            try body(keyBytes(cell.key, into: &key), cell.amount)
         }
     }
 
@@ -237,7 +271,7 @@ public struct UsageAccumulator: Sendable {
         var current: UInt64?   // owner and month of the record being built
         try tresNames.withUnsafeBytes { names in
             for c in order {
-                let packed = cellKeys[Int(c)]
+                let packed = cells[Int(c)].key
                 let ownerMonth = packed >> 16
                 if ownerMonth != current {
                     if !record.isEmpty { try body(key, record.bytes) }
@@ -247,7 +281,7 @@ public struct UsageAccumulator: Sendable {
                 }
                 let t = Int(packed & 0xffff)
                 let name = UnsafeRawBufferPointer(rebasing: names[(t == 0 ? 0 : tresEnds[t - 1])..<tresEnds[t]])
-                record.add(tres: name, amount: cellAmounts[Int(c)])
+                record.add(tres: name, amount: cells[Int(c)].amount)
             }
         }
         if !record.isEmpty { try body(key, record.bytes) }
@@ -292,7 +326,8 @@ public struct UsageAccumulator: Sendable {
         var tresSeen = [Bool](repeating: false, count: 1 << 16)
         var monthSeen = [Bool](repeating: false, count: 1 << 16)
         var live = 0
-        for (c, packed) in cellKeys.enumerated() where cellAmounts[c] != 0 {
+        for cell in cells where cell.amount != 0 {
+            let packed = cell.key
             tresSeen[Int(packed & 0xffff)] = true
             monthSeen[Int((packed >> 16) & 0xffff)] = true
             live += 1
@@ -311,14 +346,14 @@ public struct UsageAccumulator: Sendable {
         // time and space linear in the cells plus the owners, months and TRES in use.
         var order = [Int32]()
         order.reserveCapacity(live)
-        for c in cellKeys.indices where cellAmounts[c] != 0 { order.append(Int32(truncatingIfNeeded: c)) }
+        for c in cells.indices where cells[c].amount != 0 { order.append(Int32(truncatingIfNeeded: c)) }
         var sorted = [Int32](repeating: 0, count: live)
         func countingSort(buckets: Int, _ digit: (UInt64) -> Int) {
             var starts = [Int](repeating: 0, count: buckets + 1)
-            for c in order { starts[digit(cellKeys[Int(c)]) + 1] += 1 }
+            for c in order { starts[digit(cells[Int(c)].key) + 1] += 1 }
             for b in 1..<starts.count { starts[b] += starts[b - 1] }
             for c in order {
-                let d = digit(cellKeys[Int(c)])
+                let d = digit(cells[Int(c)].key)
                 sorted[starts[d]] = c
                 starts[d] += 1
             }
@@ -369,18 +404,19 @@ public struct UsageAccumulator: Sendable {
             }
         }
         var previous = -1
-        for (c, key) in other.cellKeys.enumerated() where other.cellAmounts[c] != 0 {
+        for cell in other.cells where cell.amount != 0 {
+            let key = cell.key
             let o = owners[Int(truncatingIfNeeded: key >> 32)]
             let t = UInt16(truncatingIfNeeded: key & 0xffff)
             previous = add(key: Self.cellKey(o, Int((key >> 16) & 0xffff), t < 256 ? t : tres(other.tresName(t))),
-                           other.cellAmounts[c], after: previous)
+                           cell.amount, after: previous)
         }
     }
 
     /// The non-zero cells as the projection's `closed` table.
     public func closedUsage() -> [UsageKey: Int128] {
         var out: [UsageKey: Int128] = [:]
-        out.reserveCapacity(cellKeys.count)
+        out.reserveCapacity(cells.count)
         forEachCell { k, v in out[k] = v }
         return out
     }
@@ -439,8 +475,14 @@ extension UsageAccumulator {
             for _ in 0..<n {
                 guard let code = t.next(), let amount = t.zigzagOrNil() else { return }
                 guard amount != 0 else { continue }
-                if who < 0 { who = owner(account: account, user: user) }
-                previous = add(key: Self.cellKey(who, month.ordinal, UInt16(code)), sign * Int128(amount) * Int128(secs), after: previous)
+                let key = Self.cellKey(who < 0 ? owner(account: account, user: user) : who, month.ordinal, UInt16(code))
+                if who < 0 {   // the run's first cell: where the owner's last run began
+                    who = Int32(truncatingIfNeeded: key >> 32)
+                    previous = add(key: key, sign * Int128(amount) * Int128(secs), hint: Int(ownerCellHint[Int(who)]))
+                    ownerCellHint[Int(who)] = Int32(truncatingIfNeeded: previous)
+                } else {
+                    previous = add(key: key, sign * Int128(amount) * Int128(secs), after: previous)
+                }
             }
         }
         return true
