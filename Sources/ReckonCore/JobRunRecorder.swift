@@ -22,24 +22,36 @@ public struct JobRunRecorder {
     /// transaction appends the ready bytes for a run it has not seen, compares bytes for one it
     /// has, and reads the usage of a finished run from the bytes too; the `JobRun` is decoded
     /// again only in the rare cases that need it (a changed or a running run).
+    ///
+    /// 48 bytes, stored in this order so that nothing is padding: a first import holds three
+    /// batches of up to ~25,000 runs at once (one being recorded, one waiting, one being filled),
+    /// and each page of those arrays is a page fault when first written.
     public struct PreparedRun: Sendable {
         /// The first version's encoded event, then the run-index key, at `[start, end)` of an
-        /// arena shared with other runs (see ``PreparedRunArena``).
+        /// arena shared with other runs (see ``PreparedRunArena``); offsets in 32 bits (an
+        /// arena's runs are within its first 4 GiB: see ``init(arena:start:keyStart:end:cluster:ownerAt:)``).
         private let arena: PreparedRunArena
-        private let start: Int
-        private let keyStart: Int
-        private let end: Int
         public let cluster: String
-        /// Whether this run's first-version usage is already in the batch's presumed usage (see
-        /// ``JobRunRecorder/presumeNew(_:)``).
-        public internal(set) var usageCounted = false
+        /// ``lineDigest``'s value when ``hasLineDigest``.
+        private var digest = 0
+        private let start: UInt32
+        private let keyStart: UInt32
+        private let end: UInt32
         /// Where the account's length starts in ``firstVersion``, when the bytes were written
         /// straight from a line (the sacct fast path knows it); 0 when not known. The presumed
         /// usage reads the run from there, past its identity and job id.
         let ownerAt: UInt16
+        /// Whether this run's first-version usage is already in the batch's presumed usage (see
+        /// ``JobRunRecorder/presumeNew(_:)``).
+        public internal(set) var usageCounted = false
+        private var hasLineDigest = false
+
         /// The digest of the one sacct line this run was read from, when the reader keeps a
         /// memory of recorded lines (the daemon; see `SacctLineMemory`); nil otherwise.
-        public var lineDigest: Int?
+        public var lineDigest: Int? {
+            get { hasLineDigest ? digest : nil }
+            set { hasLineDigest = newValue != nil; digest = newValue ?? 0 }
+        }
 
         /// The first version as an encoded ``Event/jobRunObserved(_:)``, superseding nothing.
         public var firstVersion: [UInt8] { withFirstVersion { Array($0) } }
@@ -49,22 +61,22 @@ public struct JobRunRecorder {
         /// ``firstVersion``, lent for the call.
         @inline(__always)
         public func withFirstVersion<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try withExtendedLifetime(arena) { try body(arena.bytes(start, keyStart)) }
+            try withExtendedLifetime(arena) { try body(heldFirstVersion) }
         }
 
         /// ``firstVersion``'s bytes, valid only while this run is held where nothing else can
         /// drop it (no copy of the run, so no count of a reference to its arena).
         @inline(__always)
-        var heldFirstVersion: UnsafeRawBufferPointer { arena.bytes(start, keyStart) }
+        var heldFirstVersion: UnsafeRawBufferPointer { arena.bytes(Int(start), Int(keyStart)) }
 
         /// ``key``'s bytes, valid as ``heldFirstVersion``'s.
         @inline(__always)
-        var heldKey: UnsafeRawBufferPointer { arena.bytes(keyStart, end) }
+        var heldKey: UnsafeRawBufferPointer { arena.bytes(Int(keyStart), Int(end)) }
 
         /// ``key``, lent for the call.
         @inline(__always)
         public func withKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try withExtendedLifetime(arena) { try body(arena.bytes(keyStart, end)) }
+            try withExtendedLifetime(arena) { try body(heldKey) }
         }
 
         /// Bytes made elsewhere (the sacct parser's fast path writes them straight from a line);
@@ -87,12 +99,22 @@ public struct JobRunRecorder {
 
         /// A run whose first version is sealed in `arena` at `[start, keyStart)` and its key at
         /// `[keyStart, end)` (the sacct fast path writes both there directly).
+        /// A run that ends past an arena's first 4 GiB (no reader makes such arenas: theirs are
+        /// 256 KiB, or one line's size) is copied into an arena of its own.
         public init(arena: PreparedRunArena, start: Int, keyStart: Int, end: Int, cluster: String, ownerAt: Int = 0) {
             precondition(0 <= start && start <= keyStart && keyStart <= end && end <= arena.used, "a prepared run outside its arena's sealed bytes")
+            var arena = arena, start = start, keyStart = keyStart, end = end
+            if end > Int(UInt32.max) {
+                let own = PreparedRunArena(capacity: end - start)
+                UnsafeMutableRawBufferPointer(own.free).copyMemory(from: arena.bytes(start, end))
+                (keyStart, end) = (keyStart - start, end - start)
+                start = own.seal(end)
+                arena = own
+            }
             self.arena = arena
-            self.start = start
-            self.keyStart = keyStart
-            self.end = end
+            self.start = UInt32(start)
+            self.keyStart = UInt32(keyStart)
+            self.end = UInt32(end)
             self.cluster = cluster
             self.ownerAt = ownerAt > 0 && ownerAt < keyStart - start && ownerAt <= Int(UInt16.max) ? UInt16(ownerAt) : 0
         }

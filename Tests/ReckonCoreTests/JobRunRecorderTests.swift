@@ -25,6 +25,24 @@ import Testing
         }
     }
 
+    /// A first import holds three batches of prepared runs at once; the run is kept at 48 bytes
+    /// (it was 72), its line digest and offsets packed, and reads back what it was given.
+    @Test func aPreparedRunIsFortyEightBytesAndKeepsWhatItWasGiven() throws {
+        #expect(MemoryLayout<JobRunRecorder.PreparedRun>.stride == 48)
+        let arena = PreparedRunArena(capacity: 64)
+        UnsafeMutableRawBufferPointer(arena.free).copyBytes(from: Array(0..<40) as [UInt8])
+        _ = arena.seal(40)
+        var run = JobRunRecorder.PreparedRun(arena: arena, start: 3, keyStart: 30, end: 37, cluster: "hpc", ownerAt: 5)
+        #expect(run.firstVersion == Array(3..<30) && run.key == Array(30..<37) && run.cluster == "hpc")
+        #expect(run.lineDigest == nil)
+        run.lineDigest = 0
+        #expect(run.lineDigest == 0)
+        run.lineDigest = -7
+        #expect(run.lineDigest == -7)
+        run.lineDigest = nil
+        #expect(run.lineDigest == nil)
+    }
+
     @Test func sameFactsAppendNothing() throws {
         let store = InMemoryEventStore()
         let runs = [run(1, start: lateNov, end: lateNov + 600), run(2, start: lateNov, end: nil)]
