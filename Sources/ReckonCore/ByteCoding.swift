@@ -94,12 +94,29 @@ public struct ByteCursor {
         _count += 8
     }
 
+    /// Writes `b`'s bytes (which must not overlap this cursor's memory). Most are a short name
+    /// (an account, a user, a job id): up to 16 bytes are copied inline, with two loads and two
+    /// stores, not by a call to `memmove` (~1.6 million calls in an import of 200,000 lines).
     @inlinable
     public mutating func raw(_ b: UnsafeBufferPointer<UInt8>) {
         guard let p = b.baseAddress else { return }
-        guard _count + b.count <= capacity else { _overflowed = true; return }
-        (base + _count).update(from: p, count: b.count)
-        _count += b.count
+        let n = b.count
+        guard _count + n <= capacity else { _overflowed = true; return }
+        let to = UnsafeMutableRawPointer(base + _count), from = UnsafeRawPointer(p)
+        if n >= 8 && n <= 16 {   // the first and the last eight bytes, overlapping when n < 16
+            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 && n < 8 {
+            let head = from.loadUnaligned(as: UInt32.self), tail = from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+        } else if n < 4 {
+            for i in 0..<n { to.storeBytes(of: from.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+        } else {
+            (base + _count).update(from: p, count: n)
+        }
+        _count += n
     }
 
     /// Forgets what was written after the first `n` bytes.
