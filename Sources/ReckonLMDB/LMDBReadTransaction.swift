@@ -57,12 +57,13 @@ class LMDBReadTransaction: EventStoreReader {
         !key.isEmpty && key.count <= environment.maxKeySize
     }
 
-    /// Runs `body` with a cursor on `dbi`, closed afterwards.
-    func withCursor<R>(_ dbi: MDB_dbi, _ operation: String, _ body: (OpaquePointer) throws -> R) throws -> R {
-        let txn = try live(operation)
+    /// Runs `body` with a cursor on `dbi`, closed afterwards. `operation` names it in an error,
+    /// and is only made for one (its text costs a look-up of how to print the table, every call).
+    func withCursor<R>(_ dbi: MDB_dbi, _ operation: @autoclosure () -> String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        let txn = try live(operation())
         var cursor: OpaquePointer?
         let rc = mdb_cursor_open(txn, dbi, &cursor)
-        guard rc == 0, let cursor else { throw failed(rc, "open a cursor to \(operation)") }
+        guard rc == 0, let cursor else { throw failed(rc, "open a cursor to \(operation())") }
         defer { mdb_cursor_close(cursor) }
         return try body(cursor)
     }
