@@ -236,7 +236,9 @@ public struct UsageQuery {
         struct Owner { var resource: String; var user: String?; var cells: Range<Int> }
         var owners: [Owner] = []
         var ownerBytes: [UInt8] = []         // the current owner's part of the key
-        var tresNames: [[UInt8]] = []        // by slot, as first seen
+        var tresBytes: [UInt8] = []          // the TRES names by slot, as first seen, end to end
+        var tresEnds: [Int] = []             // slot k is tresBytes[tresEnds[k - 1] ..< tresEnds[k]] (from 0 for k = 0)
+        var lastSlot = -1                    // an owner's TRES come in the same order as the last owner's, nearly always
         var cellSlots: [Int] = []
         var cellSums: [Int128] = []
         var plain = true
@@ -263,15 +265,28 @@ public struct UsageQuery {
                                     cells: cellSums.count..<cellSums.count))
             }
             let tres = UnsafeRawBufferPointer(rebasing: k[(userEnd + 1)...])
-            let slot: Int
-            if let known = tresNames.firstIndex(where: { name in name.withUnsafeBytes { Self.bytesEqual($0, tres) } }) { slot = known } else {
-                slot = tresNames.count
-                tresNames.append(Array(tres))
+            // The slot after the last one first, then every slot (a few at most); a new name last.
+            var slot = -1
+            tresBytes.withUnsafeBytes { names in
+                tresEnds.withUnsafeBufferPointer { ends in
+                    func holds(_ k: Int) -> Bool {
+                        Self.bytesEqual(UnsafeRawBufferPointer(rebasing: names[(k == 0 ? 0 : ends[k - 1])..<ends[k]]), tres)
+                    }
+                    if lastSlot + 1 < ends.count && holds(lastSlot + 1) { slot = lastSlot + 1; return }
+                    for k in ends.indices where holds(k) { slot = k; return }
+                }
             }
+            if slot < 0 {
+                slot = tresEnds.count
+                tresBytes.append(contentsOf: tres)
+                tresEnds.append(tresBytes.count)
+            }
+            lastSlot = slot
             cellSlots.append(slot)
             cellSums.append(v)
         }
         guard plain else { return try byDictionary() }
+        let tresNames: [[UInt8]] = tresEnds.indices.map { Array(tresBytes[($0 == 0 ? 0 : tresEnds[$0 - 1])..<tresEnds[$0]]) }
         if !owners.isEmpty { owners[owners.count - 1].cells = owners[owners.count - 1].cells.lowerBound..<cellSums.count }
         let comps: [Component] = components ?? Set(tresNames.map { String(decoding: $0, as: UTF8.self) }).sorted().map {
             Component(name: $0, unitFactor: ExactDecimal(digits: 1, scale: 0))

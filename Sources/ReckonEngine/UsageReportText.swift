@@ -249,22 +249,6 @@ public enum UsageReportText {
                     into out: UnsafeMutablePointer<UInt8>, bytes: Int) {
             out.initialize(repeating: 32, count: bytes)
             var at = 0
-            let last = widths.count - 1
-            /// One line: its cells, the amount right-aligned (it ends where the line does, and is
-            /// no wider than its column).
-            func line(_ resource: String, _ user: String?, _ component: String, _ period: String, _ amount: WaldurAmount) {
-                precondition(at < bytes, "the usage table has more rows than measured")
-                out[at] = 10
-                at += 1
-                var i = 0
-                Self.left(resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
-                if byUser { Self.left(user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
-                Self.left(component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
-                Self.left(period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
-                at += widths[last]
-                precondition(at <= bytes, "a usage table row is longer than measured")
-                amount.writeText(endingAt: out + at)
-            }
             Self.forEachSpan(reports, from: from, to: to) { report, lo, hi in
                 switch report.storage {
                 case .rows(let rows):
@@ -272,25 +256,96 @@ public enum UsageReportText {
                         guard let base = rows.baseAddress else { return }
                         for i in lo..<hi {
                             let row = base + i
-                            line(row.pointee.resource, row.pointee.user, row.pointee.component, row.pointee.period, row.pointee.amount)
+                            Self.line(row.pointee.resource, row.pointee.user, row.pointee.component, row.pointee.period, row.pointee.amount,
+                                      byUser: byUser, widths: widths, width: width, into: out, at: &at, bytes: bytes)
                         }
                     }
                 case .grid(let grid):
-                    let c = grid.components.count
-                    grid.owners.withUnsafeBufferPointer { owners in
-                        grid.components.withUnsafeBufferPointer { components in
-                            grid.amounts.withUnsafeBufferPointer { amounts in
-                                guard let o = owners.baseAddress, let n = components.baseAddress, let a = amounts.baseAddress else { return }
-                                for i in lo..<hi {
-                                    let owner = o + i / c
-                                    line(owner.pointee.resource, owner.pointee.user, n[i % c], report.period, a[i])
-                                }
-                            }
-                        }
-                    }
+                    Self.render(grid, period: report.period, lo, hi, byUser: byUser, widths: widths, width: width,
+                                into: out, at: &at, bytes: bytes)
                 }
             }
             precondition(at == bytes, "the usage table's rows are shorter than measured")
+        }
+
+        /// A grid's rows `[lo, hi)`, owner by owner: each owner's names are taken as bytes once for
+        /// all its rows, and the component names and the period once for the span (taking a
+        /// `String` out of an array costs a count of a reference, up and down, for each).
+        static func render(_ grid: UsageReport.Grid, period: String, _ lo: Int, _ hi: Int, byUser: Bool, widths: [Int], width: CellWidth,
+                           into out: UnsafeMutablePointer<UInt8>, at: inout Int, bytes: Int) {
+            let c = grid.components.count
+            guard c > 0, hi > lo else { return }
+            let names = grid.components.map { Array($0.utf8) }
+            let user = byUser ? 1 : -1, component = byUser ? 2 : 1, last = widths.count - 1
+            // What each cell advances past its bytes: its padding and the two spaces after it.
+            let namePads = grid.components.map { widths[component] - width.of($0) + 2 }
+            let periodBytes = Array(period.utf8), periodPad = widths[component + 1] - width.of(period) + 2
+            grid.amounts.withUnsafeBufferPointer { amounts in
+                var i = lo
+                while i < hi {
+                    let o = i / c, end = min(hi, (o + 1) * c)
+                    var resource = grid.owners[o].resource, who = byUser ? grid.owners[o].user ?? "" : ""
+                    let resourcePad = widths[0] - width.of(resource) + 2, userPad = byUser ? widths[user] - width.of(who) + 2 : 0
+                    resource.withUTF8 { r in
+                        who.withUTF8 { u in
+                            for k in i..<end {
+                                precondition(at < bytes, "the usage table has more rows than measured")
+                                out[at] = 10
+                                at += 1
+                                put(r, pad: resourcePad, into: out, at: &at, bytes: bytes)
+                                if byUser { put(u, pad: userPad, into: out, at: &at, bytes: bytes) }
+                                names[k % c].withUnsafeBufferPointer { put($0, pad: namePads[k % c], into: out, at: &at, bytes: bytes) }
+                                periodBytes.withUnsafeBufferPointer { put($0, pad: periodPad, into: out, at: &at, bytes: bytes) }
+                                at += widths[last]
+                                precondition(at <= bytes, "a usage table row is longer than measured")
+                                amounts[k].writeText(endingAt: out + at)
+                            }
+                        }
+                    }
+                    i = end
+                }
+            }
+        }
+
+        /// Copies `b` to `at` and moves past it and `pad` more bytes (spaces already there).
+        @inline(__always)
+        static func put(_ b: UnsafeBufferPointer<UInt8>, pad: Int, into out: UnsafeMutablePointer<UInt8>, at: inout Int, bytes: Int) {
+            let count = b.count
+            precondition(at + count <= bytes, "a usage table row is longer than measured")
+            if let from = b.baseAddress { copy(from, count, to: out + at) }
+            at += count + pad
+        }
+
+        /// `count` bytes from `from` to `to` (not overlapping): a short name with two overlapping
+        /// words, not a call to `memmove`.
+        @inline(__always)
+        static func copy(_ from: UnsafePointer<UInt8>, _ count: Int, to: UnsafeMutablePointer<UInt8>) {
+            if count >= 8 && count <= 16 {
+                let f = UnsafeRawPointer(from), t = UnsafeMutableRawPointer(to)
+                let head = f.loadUnaligned(as: UInt64.self), tail = f.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                t.storeBytes(of: head, as: UInt64.self)
+                t.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+            } else {
+                to.update(from: from, count: count)
+            }
+        }
+
+        /// One line at `at`, after its newline: its cells, the amount right-aligned (it ends where
+        /// the line does, and is no wider than its column).
+        @inline(__always)
+        static func line(_ resource: String, _ user: String?, _ component: String, _ period: String, _ amount: WaldurAmount,
+                         byUser: Bool, widths: [Int], width: CellWidth, into out: UnsafeMutablePointer<UInt8>, at: inout Int, bytes: Int) {
+            precondition(at < bytes, "the usage table has more rows than measured")
+            out[at] = 10
+            at += 1
+            var i = 0
+            left(resource, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+            if byUser { left(user ?? "", i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1 }
+            left(component, i, widths: widths, width: width, into: out, at: &at, bytes: bytes); i += 1
+            left(period, i, widths: widths, width: width, into: out, at: &at, bytes: bytes)
+            at += widths[widths.count - 1]
+            precondition(at <= bytes, "a usage table row is longer than measured")
+            amount.writeText(endingAt: out + at)
         }
 
         /// A text cell printed on `times` rows measured: the widest of its column so far, and
@@ -312,7 +367,7 @@ public enum UsageReportText {
             let count = s.utf8.count
             precondition(at + count <= bytes, "a usage table row is longer than measured")
             let copied: Void? = s.utf8.withContiguousStorageIfAvailable { u in
-                if let b = u.baseAddress { (out + at).update(from: b, count: count) }
+                if let b = u.baseAddress { copy(b, count, to: out + at) }
             }
             if copied == nil { for (k, b) in s.utf8.enumerated() { out[at + k] = b } }   // not contiguous: never on Linux
             at += count + widths[column] - width.of(s) + 2
