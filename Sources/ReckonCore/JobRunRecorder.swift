@@ -41,8 +41,8 @@ public struct JobRunRecorder {
         /// straight from a line (the sacct fast path knows it); 0 when not known. The presumed
         /// usage reads the run from there, past its identity and job id.
         let ownerAt: UInt16
-        /// Whether this run's first-version usage is already in the batch's presumed usage (see
-        /// ``JobRunRecorder/presumeNew(_:)``).
+        /// Whether this run's first-version usage is already in the presumed usage (see
+        /// ``JobRunRecorder/presumeNew(_:into:)``).
         public internal(set) var usageCounted = false
         private var hasLineDigest = false
 
@@ -99,6 +99,7 @@ public struct JobRunRecorder {
 
         /// A run whose first version is sealed in `arena` at `[start, keyStart)` and its key at
         /// `[keyStart, end)` (the sacct fast path writes both there directly).
+        ///
         /// A run that ends past an arena's first 4 GiB (no reader makes such arenas: theirs are
         /// 256 KiB, or one line's size) is copied into an arena of its own.
         public init(arena: PreparedRunArena, start: Int, keyStart: Int, end: Int, cluster: String, ownerAt: Int = 0) {

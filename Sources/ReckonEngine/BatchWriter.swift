@@ -43,7 +43,7 @@ final class BatchWriter: @unchecked Sendable {
     /// Hands a batch over; waits while two handed over are not yet recorded. Throws the error
     /// of an earlier batch, if any (nothing more is recorded after it: a batch already waiting
     /// when an earlier one fails is dropped unrecorded).
-    func submit(_ runs: inout [JobRunRecorder.PreparedRun], presumed: UsageAccumulator? = nil) throws {
+    func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
         if let e = failed() { throw e }
         slot.wait()
         if let e = failed() { slot.signal(); throw e }
@@ -61,7 +61,7 @@ final class BatchWriter: @unchecked Sendable {
             if failed() != nil { return }   // an earlier batch failed: nothing after it is recorded
             let count = batch.runs.count
             do {
-                let recorded = try ledger.store.write { w in try Self.record(batch.runs, presumed: presumed, ledger: ledger, in: w) }
+                let recorded = try ledger.store.write { w in try Self.record(batch.runs, ledger: ledger, in: w) }
                 let results = keep(recorded)
                 let new = results.reduce(0) { $0 + $1.1.newVersions }
                 lock.lock()
@@ -98,7 +98,7 @@ final class BatchWriter: @unchecked Sendable {
         return fresh
     }
 
-    /// What ``record(_:presumed:ledger:in:)`` returns.
+    /// What ``record(_:ledger:in:)`` returns.
     typealias Recorded = ([(String, JobRunRecorder.BatchResult)], Sequence64?, [UsageAccumulator], generations: (before: UInt64, after: UInt64))
 
     /// Takes a recorded batch's bookkeeping: where the pending mark was set, the run generations
@@ -134,10 +134,10 @@ final class BatchWriter: @unchecked Sendable {
     /// runs of the transaction's body: when it is run again (the map grew), the first run's
     /// usage was kept too, so the import no longer counts as alone and the completion folds the
     /// log instead. Returns the batch's per-cluster results.
-    func recordLast(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, in w: any EventStoreWriter,
+    func recordLast(_ runs: [JobRunRecorder.PreparedRun], in w: any EventStoreWriter,
                     attempt: Int) throws -> [(String, JobRunRecorder.BatchResult)] {
         if attempt > 1 { exclusive = false }
-        return keep(try Self.record(runs, presumed: presumed, ledger: ledger, in: w))
+        return keep(try Self.record(runs, ledger: ledger, in: w))
     }
 
     /// Waits for the last batch; returns the per-cluster results or throws the first error.
@@ -169,9 +169,10 @@ final class BatchWriter: @unchecked Sendable {
 
     /// A batch in the write transaction `w`: its runs per cluster, clusters in first-seen order.
     /// The usage table is left alone (marked pending from the batch's first event when it was
-    /// not already); the batch's usage differences are returned, with where the batch started.
-    static func record(_ runs: [JobRunRecorder.PreparedRun], presumed: UsageAccumulator?, ledger: Ledger,
-                       in w: any EventStoreWriter) throws -> Recorded {
+    /// not already); the batch's usage differences are returned, with where the batch started —
+    /// for runs whose usage the import presumed (``JobRunRecorder/PreparedRun/usageCounted``),
+    /// only the corrections.
+    static func record(_ runs: [JobRunRecorder.PreparedRun], ledger: Ledger, in w: any EventStoreWriter) throws -> Recorded {
         let recorder = ledger.recorder
         let before = try JobRunRecorder.generation(w)
         guard let first = runs.first?.cluster else { return ([], nil, [], (before, before)) }
@@ -179,7 +180,7 @@ final class BatchWriter: @unchecked Sendable {
         let fresh = try UsageTable.pendingFrom(w) == nil
         try UsageTable.markPending(from: start, in: w)
         if runs.allSatisfy({ $0.cluster == first }) {
-            let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, presumed: presumed, in: w)
+            let (result, delta) = try recorder.recordDeferringUsage(prepared: runs, in: w)
             FaultPoint.midIngestBatch.hit()   // written, not committed: the crash harness kills here
             return ([(first, result)], fresh ? start : nil, [delta], (before, try JobRunRecorder.generation(w)))
         }
@@ -190,12 +191,10 @@ final class BatchWriter: @unchecked Sendable {
             if byCluster[c] == nil { order.append(c) }
             byCluster[c, default: []].append(r)
         }
-        // The presumed usage covers the whole batch: it goes in once, with the first cluster's
-        // runs; every cluster's recorder takes back out what it finds was not new.
         var results: [(String, JobRunRecorder.BatchResult)] = []
         var deltas: [UsageAccumulator] = []
-        for (i, c) in order.enumerated() {
-            let (r, d) = try recorder.recordDeferringUsage(prepared: byCluster[c] ?? [], presumed: i == 0 ? presumed : nil, in: w)
+        for c in order {
+            let (r, d) = try recorder.recordDeferringUsage(prepared: byCluster[c] ?? [], in: w)
             results.append((c, r))
             deltas.append(d)
         }

@@ -213,8 +213,8 @@ public struct IngestService {
         var batchCapacity: Int { max(1, service.batchSize) + 8_192 }
 
         /// Hands a batch to the writer. While most runs of the last batch were new (a first
-        /// import), the batch's usage is presumed here, on the parsing thread, so the recording
-        /// thread — the busier of the two — only corrects it for the runs it finds already
+        /// import), the batch's usage is presumed here, on the parsing thread, into the import's
+        /// one sum, so the recording thread only corrects it for the runs it finds already
         /// recorded; when most were not (a re-scan of known jobs) the recorder does it all.
         mutating func submit(_ runs: inout [JobRunRecorder.PreparedRun]) throws {
             if parser.lineMemory != nil { note(runs) }
@@ -298,7 +298,7 @@ public struct IngestService {
                 attempts += 1
                 var perCluster = committed
                 if !last.isEmpty {
-                    for (c, r) in try writer.recordLast(last, presumed: nil, in: w, attempt: attempts) {
+                    for (c, r) in try writer.recordLast(last, in: w, attempt: attempts) {
                         perCluster[c, default: .init()].newVersions += r.newVersions
                         perCluster[c, default: .init()].unchanged += r.unchanged
                     }
