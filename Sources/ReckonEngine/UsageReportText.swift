@@ -276,34 +276,42 @@ public enum UsageReportText {
                            into out: UnsafeMutablePointer<UInt8>, at: inout Int, bytes: Int) {
             let c = grid.components.count
             guard c > 0, hi > lo else { return }
-            let names = grid.components.map { Array($0.utf8) }
+            // The component names end to end (name k is nameBytes[nameEnds[k] - count ..< nameEnds[k]]),
+            // so that a row reads its name without taking a reference to an inner array.
+            var nameBytes: [UInt8] = [], nameEnds: [Int] = []
+            for name in grid.components { nameBytes.append(contentsOf: name.utf8); nameEnds.append(nameBytes.count) }
             let user = byUser ? 1 : -1, component = byUser ? 2 : 1, last = widths.count - 1
             // What each cell advances past its bytes: its padding and the two spaces after it.
             let namePads = grid.components.map { widths[component] - width.of($0) + 2 }
             let periodBytes = Array(period.utf8), periodPad = widths[component + 1] - width.of(period) + 2
-            grid.amounts.withUnsafeBufferPointer { amounts in
-                var i = lo
-                while i < hi {
-                    let o = i / c, end = min(hi, (o + 1) * c)
-                    var resource = grid.owners[o].resource, who = byUser ? grid.owners[o].user ?? "" : ""
-                    let resourcePad = widths[0] - width.of(resource) + 2, userPad = byUser ? widths[user] - width.of(who) + 2 : 0
-                    resource.withUTF8 { r in
-                        who.withUTF8 { u in
-                            for k in i..<end {
-                                precondition(at < bytes, "the usage table has more rows than measured")
-                                out[at] = 10
-                                at += 1
-                                put(r, pad: resourcePad, into: out, at: &at, bytes: bytes)
-                                if byUser { put(u, pad: userPad, into: out, at: &at, bytes: bytes) }
-                                names[k % c].withUnsafeBufferPointer { put($0, pad: namePads[k % c], into: out, at: &at, bytes: bytes) }
-                                periodBytes.withUnsafeBufferPointer { put($0, pad: periodPad, into: out, at: &at, bytes: bytes) }
-                                at += widths[last]
-                                precondition(at <= bytes, "a usage table row is longer than measured")
-                                amounts[k].writeText(endingAt: out + at)
+            nameBytes.withUnsafeBufferPointer { names in
+                periodBytes.withUnsafeBufferPointer { periodText in
+                    grid.amounts.withUnsafeBufferPointer { amounts in
+                        var i = lo
+                        while i < hi {
+                            let o = i / c, end = min(hi, (o + 1) * c)
+                            var resource = grid.owners[o].resource, who = byUser ? grid.owners[o].user ?? "" : ""
+                            let resourcePad = widths[0] - width.of(resource) + 2, userPad = byUser ? widths[user] - width.of(who) + 2 : 0
+                            resource.withUTF8 { r in
+                                who.withUTF8 { u in
+                                    for k in i..<end {
+                                        precondition(at < bytes, "the usage table has more rows than measured")
+                                        out[at] = 10
+                                        at += 1
+                                        put(r, pad: resourcePad, into: out, at: &at, bytes: bytes)
+                                        if byUser { put(u, pad: userPad, into: out, at: &at, bytes: bytes) }
+                                        let n = k % c, from = n == 0 ? 0 : nameEnds[n - 1]
+                                        put(UnsafeBufferPointer(rebasing: names[from..<nameEnds[n]]), pad: namePads[n], into: out, at: &at, bytes: bytes)
+                                        put(periodText, pad: periodPad, into: out, at: &at, bytes: bytes)
+                                        at += widths[last]
+                                        precondition(at <= bytes, "a usage table row is longer than measured")
+                                        amounts[k].writeText(endingAt: out + at)
+                                    }
+                                }
                             }
+                            i = end
                         }
                     }
-                    i = end
                 }
             }
         }
