@@ -9,11 +9,12 @@
 /// contributions arrive in; cells that sum to zero are dropped by ``closedUsage()``, exactly as
 /// the incremental projection drops them.
 public struct UsageAccumulator: Sendable {
-    // Owners: account bytes, a 0, user bytes, in one arena.
-    private var arena: [UInt8] = []
-    private var ownerStart: [Int32] = []
-    private var ownerAccountLength: [Int32] = []
-    private var ownerUserLength: [Int32] = []
+    // Owners: account bytes, a 0, user bytes, in one arena. (The storage is read by this type's
+    // extensions in UsageAccumulator+KeyOrder.swift and +EncodedRun.swift; only this file writes it.)
+    private(set) var arena: [UInt8] = []
+    private(set) var ownerStart: [Int32] = []
+    private(set) var ownerAccountLength: [Int32] = []
+    private(set) var ownerUserLength: [Int32] = []
     private var ownerHash: [UInt64] = []
     /// Open-addressed owner table: owner number + 1, 0 when empty.
     private var ownerSlots: [Int32] = Array(repeating: 0, count: 1024)
@@ -30,7 +31,7 @@ public struct UsageAccumulator: Sendable {
 
     // Cells: packed key and sum, side by side (a cell looked up is one place in memory, not two),
     // and an open-addressed index of them by key.
-    private var cells: [Cell] = []
+    private(set) var cells: [Cell] = []
     private var cellSlots: [Int32] = Array(repeating: 0, count: 4096)
     /// Per owner: the cell its last finished run added first, or -1. An owner's runs nearly
     /// always add to the cells its previous run added, in the same order (its TRES in one
@@ -144,7 +145,7 @@ public struct UsageAccumulator: Sendable {
         return n
     }
 
-    private func tresName(_ n: UInt16) -> String {
+    func tresName(_ n: UInt16) -> String {
         if n >= 1 && Int(n) <= EventCodec.wellKnownTRES.count { return EventCodec.wellKnownTRES[Int(n) - 1] }
         return tresNames[Int(n) - 256]
     }
@@ -177,15 +178,22 @@ public struct UsageAccumulator: Sendable {
         return add(key: key, amount)
     }
 
-    /// Adds `amount` to the cell `key`, looked for first at `hint` (an owner's
-    /// ``ownerCellHint``); returns the cell's index.
+    /// Adds `amount` to the cell `key`, the first cell of a run of its owner (the key's top
+    /// half), looked for first where the owner's last run began (``ownerCellHint``), which then
+    /// becomes this one; returns the cell's index.
     @inline(__always)
-    mutating func add(key: UInt64, _ amount: Int128, hint: Int) -> Int {
+    mutating func addFirstOfRun(key: UInt64, _ amount: Int128) -> Int {
+        let who = Int(truncatingIfNeeded: key >> 32)
+        let hint = Int(ownerCellHint[who])
+        let c: Int
         if hint >= 0, hint < cells.count, cells[hint].key == key {
             cells[hint].amount += amount
-            return hint
+            c = hint
+        } else {
+            c = add(key: key, amount)
         }
-        return add(key: key, amount)
+        ownerCellHint[who] = Int32(truncatingIfNeeded: c)
+        return c
     }
 
     /// Adds `amount` to the cell `key`; returns the cell's index.
@@ -253,121 +261,8 @@ public struct UsageAccumulator: Sendable {
         }
     }
 
-    /// The usage table's records (``UsageRecord``) of the non-zero cells, in key order: each
-    /// owner-month's key and value, built straight from the interned bytes — for filling an
-    /// empty table with appends. The cells come in their keys' byte order (see
-    /// ``liveCellsInKeyOrder()``; not to be used when ``hasNameWithZeroByte``), so those of one
-    /// owner-month are adjacent.
-    public func forEachRecordInKeyOrder(_ body: ([UInt8], [UInt8]) throws -> Void) rethrows {
-        let (order, tresBytes) = liveCellsInKeyOrder()
-        // The TRES names end to end, so that a cell's name is read without taking a reference
-        // to an inner array (one atomic count up and down per cell).
-        var tresEnds: [Int] = []
-        tresEnds.reserveCapacity(tresBytes.count)
-        var tresNames: [UInt8] = []
-        for t in tresBytes { tresNames.append(contentsOf: t); tresEnds.append(tresNames.count) }
-        var key: [UInt8] = []
-        var record = UsageRecord.Builder()
-        var current: UInt64?   // owner and month of the record being built
-        try tresNames.withUnsafeBytes { names in
-            for c in order {
-                let packed = cells[Int(c)].key
-                let ownerMonth = packed >> 16
-                if ownerMonth != current {
-                    if !record.isEmpty { try body(key, record.bytes) }
-                    record.removeAll()
-                    current = ownerMonth
-                    ownerMonthKey(packed, into: &key)
-                }
-                let t = Int(packed & 0xffff)
-                let name = UnsafeRawBufferPointer(rebasing: names[(t == 0 ? 0 : tresEnds[t - 1])..<tresEnds[t]])
-                record.add(tres: name, amount: cells[Int(c)].amount)
-            }
-        }
-        if !record.isEmpty { try body(key, record.bytes) }
-    }
-
-    /// The live cells' indices in key order (month, then owner bytes, then TRES name), and each
-    /// TRES id's name bytes. Owners are ranked by their bytes and TRES by their names, once; the
-    /// cells are then ordered by a radix sort on (month, owner rank, TRES rank). This is exactly
-    /// ``UsageKey/bytes``' order when no name holds a zero byte (``hasNameWithZeroByte`` false):
-    /// comparing the month, then `account 0 user`, then the TRES name, compares the whole key.
-    private func liveCellsInKeyOrder() -> (order: [Int32], tresBytes: [[UInt8]]) {
-        let owners = ownerStart.count
-        // Owners sorted by their bytes: by their first 16 bytes as two big-endian words (zero
-        // padded, so a tie is left to the full comparison, which puts a prefix first), then,
-        // on a tie, by all of them.
-        var ownerOrder: [(UInt64, UInt64, Int32)] = []
-        ownerOrder.reserveCapacity(owners)
-        arena.withUnsafeBufferPointer { a in
-            guard let base = a.baseAddress else { return }
-            func bytes(_ o: Int32) -> UnsafeBufferPointer<UInt8> {
-                let i = Int(o)
-                return UnsafeBufferPointer(start: base + Int(ownerStart[i]), count: Int(ownerAccountLength[i]) + 1 + Int(ownerUserLength[i]))
-            }
-            func word(_ b: UnsafeBufferPointer<UInt8>, _ from: Int) -> UInt64 {
-                var w: UInt64 = 0
-                for k in 0..<8 { w = w << 8 | UInt64(from + k < b.count ? b[from + k] : 0) }
-                return w
-            }
-            for o in 0..<Int32(truncatingIfNeeded: owners) {
-                let b = bytes(o)
-                ownerOrder.append((word(b, 0), word(b, 8), o))
-            }
-            ownerOrder.sort { x, y in
-                if x.0 != y.0 { return x.0 < y.0 }
-                if x.1 != y.1 { return x.1 < y.1 }
-                return StoreBytes.precede(bytes(x.2), bytes(y.2))
-            }
-        }
-        var ownerRank = [Int](repeating: 0, count: owners)
-        for (r, o) in ownerOrder.enumerated() { ownerRank[Int(o.2)] = r }
-        // TRES and months in use, ranked (few of each); a TRES's name bytes kept by its id.
-        var tresSeen = [Bool](repeating: false, count: 1 << 16)
-        var monthSeen = [Bool](repeating: false, count: 1 << 16)
-        var live = 0
-        for cell in cells where cell.amount != 0 {
-            let packed = cell.key
-            tresSeen[Int(packed & 0xffff)] = true
-            monthSeen[Int((packed >> 16) & 0xffff)] = true
-            live += 1
-        }
-        let tresInUse = tresSeen.indices.filter { tresSeen[$0] }.map { UInt16(truncatingIfNeeded: $0) }
-        let monthsInUse = monthSeen.indices.filter { monthSeen[$0] }.map { UInt16(truncatingIfNeeded: $0) }
-        let tresOrder = tresInUse.map { (id: $0, name: Array(tresName($0).utf8)) }.sorted { $0.name.lexicographicallyPrecedes($1.name) }
-        var tresRank = [Int](repeating: 0, count: Int(tresInUse.max() ?? 0) + 1)
-        var tresBytes = [[UInt8]](repeating: [], count: tresRank.count)
-        for (r, t) in tresOrder.enumerated() { tresRank[Int(t.id)] = r; tresBytes[Int(t.id)] = t.name }
-        let monthOrder = monthsInUse.sorted()
-        var monthRank = [Int](repeating: 0, count: Int(monthOrder.last ?? 0) - Int(monthOrder.first ?? 0) + 1)
-        for (r, m) in monthOrder.enumerated() { monthRank[Int(m) - Int(monthOrder.first ?? 0)] = r }
-        // A least-significant-digit radix sort of the live cells: stable counting sorts by TRES
-        // rank, then owner rank, then month rank leave them in (month, owner, TRES) order, in
-        // time and space linear in the cells plus the owners, months and TRES in use.
-        var order = [Int32]()
-        order.reserveCapacity(live)
-        for c in cells.indices where cells[c].amount != 0 { order.append(Int32(truncatingIfNeeded: c)) }
-        var sorted = [Int32](repeating: 0, count: live)
-        func countingSort(buckets: Int, _ digit: (UInt64) -> Int) {
-            var starts = [Int](repeating: 0, count: buckets + 1)
-            for c in order { starts[digit(cells[Int(c)].key) + 1] += 1 }
-            for b in 1..<starts.count { starts[b] += starts[b - 1] }
-            for c in order {
-                let d = digit(cells[Int(c)].key)
-                sorted[starts[d]] = c
-                starts[d] += 1
-            }
-            swap(&order, &sorted)
-        }
-        countingSort(buckets: tresOrder.count) { tresRank[Int($0 & 0xffff)] }
-        countingSort(buckets: owners) { ownerRank[Int(truncatingIfNeeded: $0 >> 32)] }
-        let firstMonth = Int(monthOrder.first ?? 0)
-        countingSort(buckets: monthOrder.count) { monthRank[Int(($0 >> 16) & 0xffff) - firstMonth] }
-        return (order, tresBytes)
-    }
-
     /// A record key (``UsageRecord``): the month, the account, a zero byte, the user.
-    private func ownerMonthKey(_ packed: UInt64, into key: inout [UInt8]) {
+    func ownerMonthKey(_ packed: UInt64, into key: inout [UInt8]) {
         let o = Int(truncatingIfNeeded: packed >> 32)
         let m = UInt32(truncatingIfNeeded: (packed >> 16) & 0xffff)
         key.removeAll(keepingCapacity: true)
@@ -419,72 +314,5 @@ public struct UsageAccumulator: Sendable {
         out.reserveCapacity(cells.count)
         forEachCell { k, v in out[k] = v }
         return out
-    }
-}
-
-extension UsageAccumulator {
-    /// Adds the usage of an encoded event, read straight from its bytes, when it is the first
-    /// version (no `supersedes`) of a run with a start and an end whose TRES are all well-known
-    /// names, each once (nearly every run); returns false, having changed nothing, for anything
-    /// else, which the caller decodes and adds with ``add(_:sign:settings:)`` — the same
-    /// arithmetic (``ActiveTime``, the calendar's month split, amount × seconds).
-    ///
-    /// `ownerAt`, when not 0, is where the account's length starts (``JobRunRecorder/PreparedRun``
-    /// knows it for bytes the sacct fast path wrote): the identity and the job id between are
-    /// not read, as they do not bear on usage.
-    public mutating func addFinishedFirstVersion(_ buf: UnsafeRawBufferPointer, settings: ProjectionSettings,
-                                                 sign: Int128 = 1, ownerAt: Int = 0) -> Bool {
-        var r = ByteReader(buf)
-        guard let kind = r.peekU8(), kind == EventCodec.Kind.jobRunObserved.rawValue else { return false }
-        r.skip(1)
-        guard r.next() == 1, r.next() == 0 else { return false }   // version 1, supersedes nothing
-        if ownerAt > 3 && ownerAt < buf.count {
-            r.skip(ownerAt - 3)
-        } else {
-            switch r.next() {
-            case 1: guard r.skipString(), r.skipVarint() else { return false }
-            case 2: guard r.skipString(), r.skipVarint(), r.skipVarint() else { return false }
-            case 3: guard r.skipString(), r.skipString(), r.skipVarint() else { return false }
-            default: return false
-            }
-            guard r.skipString() else { return false }
-        }
-        guard let account = r.stringBytes(), let user = r.stringBytes() else { return false }
-        guard let state = r.next() else { return false }
-        if state == 0 || state & 0x80 != 0 { guard r.skipString() else { return false } }
-        guard let submit = r.zigzagOrNil(), let flags = r.next(), flags & 3 == 3,
-              let toStart = r.zigzagOrNil(), let toEnd = r.zigzagOrNil(), let suspended = r.zigzagOrNil() else { return false }
-        let (start, o1) = submit.addingReportingOverflow(toStart)
-        let (end, o2) = start.addingReportingOverflow(toEnd)
-        guard !o1, !o2 else { return false }
-        var alloc: UnsafeRawBufferPointer?
-        var req: UnsafeRawBufferPointer?
-        if flags & 4 != 0 { guard let l = r.wellKnownTRESList() else { return false }; alloc = l }
-        if flags & 8 != 0 {
-            if flags & 16 != 0 { req = alloc } else { guard let l = r.wellKnownTRESList() else { return false }; req = l }
-        }
-        guard r.isAtEnd else { return false }
-        guard let list = settings.tresSource == .alloc ? alloc : req, end > start else { return true }
-        var who: Int32 = -1
-        var previous = -1
-        settings.calendar.forEachMonth(overlapping: start, end) { month, part in
-            let secs = ActiveTime.seconds(start: start, end: end, suspended: suspended, within: part.start, part.end)
-            guard secs > 0 else { return }
-            var t = ByteReader(list)
-            guard let n = t.varintOrNil() else { return }
-            for _ in 0..<n {
-                guard let code = t.next(), let amount = t.zigzagOrNil() else { return }
-                guard amount != 0 else { continue }
-                let key = Self.cellKey(who < 0 ? owner(account: account, user: user) : who, month.ordinal, UInt16(code))
-                if who < 0 {   // the run's first cell: where the owner's last run began
-                    who = Int32(truncatingIfNeeded: key >> 32)
-                    previous = add(key: key, sign * Int128(amount) * Int128(secs), hint: Int(ownerCellHint[Int(who)]))
-                    ownerCellHint[Int(who)] = Int32(truncatingIfNeeded: previous)
-                } else {
-                    previous = add(key: key, sign * Int128(amount) * Int128(secs), after: previous)
-                }
-            }
-        }
-        return true
     }
 }
