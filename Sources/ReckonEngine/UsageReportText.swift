@@ -321,22 +321,8 @@ public enum UsageReportText {
         static func put(_ b: UnsafeBufferPointer<UInt8>, pad: Int, into out: UnsafeMutablePointer<UInt8>, at: inout Int, bytes: Int) {
             let count = b.count
             precondition(at + count <= bytes, "a usage table row is longer than measured")
-            if let from = b.baseAddress { copy(from, count, to: out + at) }
+            if let from = b.baseAddress { ByteCursor.copy(from, count, to: out + at) }
             at += count + pad
-        }
-
-        /// `count` bytes from `from` to `to` (not overlapping): a short name with two overlapping
-        /// words, not a call to `memmove`.
-        @inline(__always)
-        static func copy(_ from: UnsafePointer<UInt8>, _ count: Int, to: UnsafeMutablePointer<UInt8>) {
-            if count >= 8 && count <= 16 {
-                let f = UnsafeRawPointer(from), t = UnsafeMutableRawPointer(to)
-                let head = f.loadUnaligned(as: UInt64.self), tail = f.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-                t.storeBytes(of: head, as: UInt64.self)
-                t.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
-            } else {
-                to.update(from: from, count: count)
-            }
         }
 
         /// One line at `at`, after its newline: its cells, the amount right-aligned (it ends where
@@ -376,7 +362,7 @@ public enum UsageReportText {
             let count = s.utf8.count
             precondition(at + count <= bytes, "a usage table row is longer than measured")
             let copied: Void? = s.utf8.withContiguousStorageIfAvailable { u in
-                if let b = u.baseAddress { copy(b, count, to: out + at) }
+                if let b = u.baseAddress { ByteCursor.copy(b, count, to: out + at) }
             }
             if copied == nil { for (k, b) in s.utf8.enumerated() { out[at + k] = b } }   // not contiguous: never on Linux
             at += count + widths[column] - width.of(s) + 2
