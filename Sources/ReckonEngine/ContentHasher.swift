@@ -15,6 +15,10 @@ final class ContentHasher: @unchecked Sendable {   // used by one queue at a tim
         let final: Final
     }
 
+    /// Loads the system's libcrypto, if not yet loaded, so that the first hashed chunk does not
+    /// wait for it.
+    static func loadLibrary() { _ = crypto }
+
     private static let crypto: Crypto? = {
         for name in ["libcrypto.so.3", "libcrypto.so"] {
             guard let h = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }

@@ -1,14 +1,15 @@
 import Foundation
 
 /// Reads a saved sacct dump ahead of the parsing thread, a chunk at a time on a thread of its
-/// own, and computes the dump's SHA-256 there as well.
+/// own.
 ///
 /// The parsing thread bounds an import; reading a megabyte from the page cache is a copy of
 /// ~0.2 ms in the kernel, ~5% of a whole import when the parsing thread made it itself. Here it
-/// only takes chunks already read: the reader keeps at most ``ahead`` chunks waiting, hashes
-/// each one once the next is handed over (in order, as the digest needs), and stops at the end of the
-/// file, at a read error — handed over in order, after the chunks read before it — or when
-/// told to.
+/// only takes chunks already read: the reader keeps at most ``ahead`` chunks waiting, and stops
+/// at the end of the file, at a read error — handed over in order, after the chunks read before
+/// it — or when told to. (The dump's SHA-256 is computed beside the parsing of each chunk, see
+/// ``IngestService``; this thread only loads the library that computes it, before the first
+/// chunk needs it.)
 final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `stopped`
     /// What the reader hands over: a chunk, the end, or why reading stopped.
     private enum Item {
@@ -19,7 +20,6 @@ final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `
 
     private let fd: Int32
     private let buffers: ReadBuffers
-    private let hasher = ContentHasher()
     private let lock = NSLock()
     private var waiting: [Item] = []
     private var stopped = false
@@ -49,10 +49,7 @@ final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `
     }
 
     private func readAll() {
-        // Each chunk is hashed after the next one is read and handed over, so that the parser
-        // does not wait for a chunk while the hasher starts (it loads libcrypto on its first one).
-        var unhashed: Data?
-        defer { if let c = unhashed { c.withUnsafeBytes { hasher.update($0) } } }
+        var first = true
         while true {
             room.wait()
             if isStopped { return }
@@ -71,8 +68,10 @@ final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `
             }
             let chunk = Data(bytesNoCopy: memory, count: n, deallocator: .custom { [buffers] p, _ in buffers.give(p) })
             hand(.chunk(chunk))
-            if let c = unhashed { c.withUnsafeBytes { hasher.update($0) } }
-            unhashed = chunk
+            if first {
+                first = false
+                ContentHasher.loadLibrary()   // (~1 ms) while the parser takes the first chunk
+            }
         }
     }
 
@@ -113,13 +112,8 @@ final class DumpReader: @unchecked Sendable {   // `lock` guards `waiting` and `
         }
     }
 
-    /// The whole file's SHA-256 in hex, once the reader has reached the end.
-    func digest() -> String {
-        finished.wait()
-        return hasher.finalizeHex()
-    }
-
-    /// Stops reading (the parser failed) and waits until the reading thread is done with `fd`.
+    /// Stops reading (the parser failed, or took the end of the file) and waits until the
+    /// reading thread is done with `fd`.
     func stop() {
         lock.lock()
         stopped = true

@@ -57,19 +57,24 @@ public struct IngestService {
         var session = Session(service: self, timeZone: timeZone, defaultCluster: defaultCluster)
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { session.bytesLeft = Int(st.st_size) }
-        // The dump is read, and its SHA-256 computed, on a thread of its own, ahead of the parser.
+        // The dump is read on a thread of its own, ahead of the parser; each chunk is hashed
+        // beside its parsing, by whichever parsing thread is free first.
         let reader = DumpReader(fd: fd, chunkSize: fileChunkSize)
+        let hasher = ContentHasher()
         do {
             while let chunk = try reader.next(path: path) {
                 session.bytesLeft = session.bytesLeft.map { $0 - chunk.count }
-                try chunk.withUnsafeBytes { try session.consume($0) }
+                try chunk.withUnsafeBytes { bytes in
+                    try session.consume(bytes, alongside: { chunk.withUnsafeBytes { hasher.update($0) } })
+                }
             }
         } catch {
             reader.stop()
             session.drain()   // no batch is left being written behind the caller's back
             throw error
         }
-        let digest = reader.digest()
+        reader.stop()   // at the end of the file: the reading thread is done with `fd`
+        let digest = hasher.finalizeHex()
         let name = (path as NSString).lastPathComponent
         return try session.finishOrDrain(source: .file(name: name, sha256: digest), observedAt: observedAt, warnings: [])
     }
@@ -160,6 +165,12 @@ public struct IngestService {
 
         mutating func consume(_ chunk: UnsafeRawBufferPointer) throws {
             try parse { parser, append in try parser.consumePrepared(chunk, emit: append) }
+        }
+
+        /// ``consume(_:)``, with `alongside` done once for the chunk, beside its parsing
+        /// (``SacctStreamParser/consumePrepared(_:alongside:emit:)``).
+        mutating func consume(_ chunk: UnsafeRawBufferPointer, alongside: @escaping @Sendable () -> Void) throws {
+            try parse { parser, append in try parser.consumePrepared(chunk, alongside: alongside, emit: append) }
         }
 
         /// Runs the parser with a sink that appends straight to the batch (moved out of `self`

@@ -54,7 +54,7 @@ public struct SacctStreamParser {
 
     /// Consumes a chunk of output; calls `emit` for every job run completed by it.
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (JobRun) throws -> Void) throws {
-        try consumeLines(chunk, transcodes: false, prepared: { _ in }, emit: emit)
+        try consumeLines(chunk, transcodes: false, alongside: nil, prepared: { _ in }, emit: emit)
     }
 
     /// ``consume(_:emit:)`` for the recorder: every job run as a ``JobRunRecorder/PreparedRun``.
@@ -68,7 +68,16 @@ public struct SacctStreamParser {
     /// here, exactly as one by one: the read-ahead result is used where the fast path would be
     /// (no record left open by an earlier line), and any other line goes to the general path.
     public mutating func consumePrepared(_ chunk: UnsafeRawBufferPointer, emit: (consuming JobRunRecorder.PreparedRun) throws -> Void) throws {
-        try consumeLines(chunk, transcodes: true, prepared: emit, emit: { try emit(JobRunRecorder.PreparedRun($0)) })
+        try consumeLines(chunk, transcodes: true, alongside: nil, prepared: emit, emit: { try emit(JobRunRecorder.PreparedRun($0)) })
+    }
+
+    /// ``consumePrepared(_:emit:)`` with other work for the same chunk — an import hashes it —
+    /// done once, before this returns: beside the chunk's read-ahead, by whichever of the two
+    /// threads is free first, so that it fills the time one of them would wait for the other;
+    /// otherwise on this thread. It must not touch the parser.
+    public mutating func consumePrepared(_ chunk: UnsafeRawBufferPointer, alongside: @escaping @Sendable () -> Void,
+                                         emit: (consuming JobRunRecorder.PreparedRun) throws -> Void) throws {
+        try consumeLines(chunk, transcodes: true, alongside: alongside, prepared: emit, emit: { try emit(JobRunRecorder.PreparedRun($0)) })
     }
 
     /// ``finish(emit:)`` for ``consumePrepared(_:emit:)``.
@@ -76,12 +85,16 @@ public struct SacctStreamParser {
         try finish { try emit(JobRunRecorder.PreparedRun($0)) }
     }
 
-    private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, prepared: (consuming JobRunRecorder.PreparedRun) throws -> Void,
+    private mutating func consumeLines(_ chunk: UnsafeRawBufferPointer, transcodes: Bool, alongside: (@Sendable () -> Void)?,
+                                       prepared: (consuming JobRunRecorder.PreparedRun) throws -> Void,
                                        emit: (JobRun) throws -> Void) throws {
         if transcodes, usesFastPath, lineMemory == nil, let box = parserBox, chunk.count >= parallelMinBytes {
-            try consumeReadingAhead(chunk, parser: box.parser, prepared: prepared, emit: emit)
+            try consumeReadingAhead(chunk, parser: box.parser, alongside: alongside, prepared: prepared, emit: emit)
             return
         }
+        // Done here unless the chunk's rest is read ahead, which does it beside its reading.
+        var alongside = alongside
+        defer { alongside?() }
         var start = 0
         let n = chunk.count
         while start < n {
@@ -98,8 +111,10 @@ public struct SacctStreamParser {
                     // The header was read from this chunk: the rest of a large chunk is read
                     // ahead too, instead of one by one.
                     if !hadHeader, let box = parserBox, transcodes, usesFastPath, lineMemory == nil, n - (nl + 1) >= parallelMinBytes {
+                        let side = alongside
+                        alongside = nil
                         try consumeReadingAhead(UnsafeRawBufferPointer(rebasing: chunk[(nl + 1)...]), parser: box.parser,
-                                                prepared: prepared, emit: emit)
+                                                alongside: side, prepared: prepared, emit: emit)
                         return
                     }
                 }
@@ -113,11 +128,14 @@ public struct SacctStreamParser {
         }
     }
 
-    /// ``consumeLines(_:transcodes:prepared:emit:)`` for a large chunk, its whole lines transcoded
+    /// ``consumeLines(_:transcodes:alongside:prepared:emit:)`` for a large chunk, its whole lines transcoded
     /// ahead on two threads (see ``consumePrepared(_:emit:)``).
-    private mutating func consumeReadingAhead(_ chunk: UnsafeRawBufferPointer, parser: SacctRecordParser,
+    private mutating func consumeReadingAhead(_ chunk: UnsafeRawBufferPointer, parser: SacctRecordParser, alongside: (@Sendable () -> Void)?,
                                               prepared: (consuming JobRunRecorder.PreparedRun) throws -> Void,
                                               emit: (JobRun) throws -> Void) throws {
+        // Done beside the reading ahead, or here if there is none (a chunk without a whole line).
+        var alongside = alongside
+        defer { alongside?() }
         guard let base = chunk.baseAddress else { return }
         let n = chunk.count
         var start = 0
@@ -143,7 +161,15 @@ public struct SacctStreamParser {
         readers.0.region = UnsafeRawBufferPointer(rebasing: chunk[start..<split])
         readers.1.region = UnsafeRawBufferPointer(rebasing: chunk[split..<end])
         defer { readers.0.region = UnsafeRawBufferPointer(start: nil, count: 0); readers.1.region = readers.0.region }
-        DispatchQueue.concurrentPerform(iterations: 2) { i in (i == 0 ? readers.0 : readers.1).read(parser: parser) }
+        if let side = alongside {
+            alongside = nil
+            // The side work last: the thread that finishes its half first takes it.
+            DispatchQueue.concurrentPerform(iterations: 3) { i in
+                if i == 2 { side() } else { (i == 0 ? readers.0 : readers.1).read(parser: parser) }
+            }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: 2) { i in (i == 0 ? readers.0 : readers.1).read(parser: parser) }
+        }
         // Every line in order: the read-ahead result where the fast path would take the line.
         for reader in [readers.0, readers.1] {
             let region = reader.region

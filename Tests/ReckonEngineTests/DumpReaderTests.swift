@@ -3,10 +3,10 @@ import ReckonCore
 @testable import ReckonEngine
 import Testing
 
-/// The reader that reads an imported dump ahead of the parser, on a thread of its own, and
-/// hashes it there: the parser must get every byte once, in order; the digest must be the
-/// whole file's; a read error must reach the parser, naming the file; and a parser that stops
-/// early must be able to let the reader go.
+/// The reader that reads an imported dump ahead of the parser, on a thread of its own: the
+/// parser must get every byte once, in order; a read error must reach the parser, naming the
+/// file; and a parser that stops early must be able to let the reader go. (The dump's digest,
+/// computed beside the parsing, is `ImportDigestTests`'.)
 @Suite struct DumpReaderTests {
     /// A file of `count` bytes (a repeating, position-dependent pattern), removed afterwards.
     func withFile<R>(bytes count: Int, _ body: (String, [UInt8], Int32) throws -> R) throws -> R {
@@ -21,8 +21,8 @@ import Testing
     }
 
     /// 10,000 bytes in chunks of 1,024: ten chunks, the last of 784 bytes, the same bytes in
-    /// the same order, and the SHA-256 the core computes of the whole file at once.
-    @Test func everyByteOnceInOrderAndTheWholeFilesDigest() throws {
+    /// the same order.
+    @Test func everyByteOnceInOrder() throws {
         try withFile(bytes: 10_000) { path, bytes, fd in
             let reader = DumpReader(fd: fd, chunkSize: 1_024)
             var read: [UInt8] = []
@@ -35,19 +35,17 @@ import Testing
             #expect(read == bytes)
             let again = try reader.next(path: path)
             #expect(again == nil)   // the end stays the end
-            var whole = SHA256()
-            whole.update(bytes)
-            #expect(reader.digest() == whole.finalizeHex())
+            reader.stop()
         }
     }
 
-    /// An empty file: no chunk, and the digest of nothing (`sha256sum /dev/null`).
+    /// An empty file: no chunk.
     @Test func anEmptyFile() throws {
         try withFile(bytes: 0) { path, _, fd in
             let reader = DumpReader(fd: fd, chunkSize: 1_024)
             let none = try reader.next(path: path)
             #expect(none == nil)
-            #expect(reader.digest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+            reader.stop()
         }
     }
 

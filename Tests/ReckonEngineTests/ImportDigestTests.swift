@@ -5,8 +5,9 @@ import ReckonLMDB
 import Testing
 
 /// An import records the SHA-256 of the dump it read (`reckon audit` shows it as the source).
-/// The digest is computed by the thread that reads the dump (`DumpReader`), chunk by chunk, with
-/// the system's libcrypto loaded on its first chunk: it must be the digest of the whole file, in order.
+/// The digest is computed chunk by chunk, beside each chunk's parsing, by whichever parsing
+/// thread is free first (`SacctStreamParser.consumePrepared(_:alongside:emit:)`), with the
+/// system's libcrypto loaded by the reading thread: it must be the digest of the whole file, in order.
 @Suite struct ImportDigestTests {
     static let header = "JobIDRaw|JobID|DBIndex|Cluster|Account|User|State|Submit|Start|End|ElapsedRaw|Suspended|AllocTRES|ReqTRES\n"
 

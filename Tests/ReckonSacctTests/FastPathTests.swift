@@ -43,6 +43,14 @@ import Testing
 
     static func flat(_ p: JobRunRecorder.PreparedRun) -> [UInt8] { p.firstVersion + [0xff] + p.key + [0xff] + Array(p.cluster.utf8) }
 
+    /// How many times a chunk's side work ran (on whichever thread took it).
+    final class SideWork: @unchecked Sendable {   // `lock` guards `count`
+        private let lock = NSLock()
+        private var count = 0
+        func done() { lock.lock(); count += 1; lock.unlock() }
+        var times: Int { lock.lock(); defer { lock.unlock() }; return count }
+    }
+
     static func run(_ data: Data, zone: String, chunk: Int, mode: Mode, headerApart: Bool = false) throws -> Outcome {
         var p = SacctStreamParser(timeZone: TimeZone(identifier: zone)!, defaultCluster: "dflt")
         p.usesFastPath = mode != .general
@@ -51,11 +59,21 @@ import Testing
         let bytes = [UInt8](data)
         var i = 0
         var firstChunk = headerApart ? (bytes.firstIndex(of: 10).map { $0 + 1 } ?? bytes.count) : 0
+        // Read ahead, every chunk comes with side work (as an import's hashing): it must run
+        // exactly once per chunk, whichever path the chunk takes, an error included.
+        let side = SideWork()
+        var chunks = 0
+        defer { if mode == .readAhead { #expect(side.times == chunks, "side work per chunk, chunk \(chunk)") } }
         do {
             while i < bytes.count {
                 let n = firstChunk > 0 ? firstChunk : min(chunk, bytes.count - i)
                 firstChunk = 0
-                if mode == .transcoded || mode == .readAhead {
+                if mode == .readAhead {
+                    chunks += 1
+                    try bytes[i..<i + n].withUnsafeBytes {
+                        try p.consumePrepared($0, alongside: { side.done() }) { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) }
+                    }
+                } else if mode == .transcoded {
                     try bytes[i..<i + n].withUnsafeBytes { try p.consumePrepared($0) { o.prepared.append(flat($0)); o.runs.append(try decoded($0)) } }
                 } else {
                     try bytes[i..<i + n].withUnsafeBytes { try p.consume($0) { o.runs.append($0) } }
