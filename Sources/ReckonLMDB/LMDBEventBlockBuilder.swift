@@ -56,17 +56,25 @@ final class LMDBEventBlockBuilder {
         return nil
     }
 
-    /// Calls `body` with the record of the pending events and its key, the last one's sequence
-    /// number — the lone event's bytes when it can stand alone, else a block — then empties the
-    /// builder. Nothing when none are pending.
-    func take<R>(_ body: (Sequence64, UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+    /// The record of the pending events and its key, the last one's sequence number — the lone
+    /// event's bytes when it can stand alone, else a block; nil when none are pending. The bytes
+    /// are valid until the builder changes. (A value, not a call of the caller's closure: the
+    /// writer puts a record every ~5 events, and a closure over the transaction cost a count of
+    /// a reference to it up and down each time.)
+    func pendingRecord() -> (key: Sequence64, bytes: UnsafeRawBufferPointer)? {
         guard count > 0 else { return nil }
-        defer { count = 0; used = 2; lastStart = 2 }
         if count == 1 {
             let lone = UnsafeRawBufferPointer(start: buffer + lastStart, count: used - lastStart)
-            if LMDBEventRecord.canStandAlone(lone) { return try body(first, lone) }   // first == last
+            if LMDBEventRecord.canStandAlone(lone) { return (first, lone) }   // first == last
         }
         buffer[1] = UInt8(count)   // at most 64: a one-byte varint
-        return try body(first + UInt64(count - 1), UnsafeRawBufferPointer(start: buffer, count: used))
+        return (first + UInt64(count - 1), UnsafeRawBufferPointer(start: buffer, count: used))
+    }
+
+    /// Forgets the pending events (once their record is put).
+    func clear() {
+        count = 0
+        used = 2
+        lastStart = 2
     }
 }

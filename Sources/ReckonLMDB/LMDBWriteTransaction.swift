@@ -99,10 +99,9 @@ final class LMDBWriteTransaction: LMDBReadTransaction, EventStoreWriter {
     /// Puts the pending appends into the log as one record. The store calls it before the
     /// commit; reads of the log call it first (a pending event is read from the block itself).
     func flushEvents() throws(EventStoreError) {
-        let r: Result<Void, EventStoreError>? = block.take { last, record in
-            Result { () throws(EventStoreError) in try putEvents(record, key: last) }
-        }
-        try r?.get()
+        guard let record = block.pendingRecord() else { return }
+        defer { block.clear() }
+        try putEvents(record.bytes, key: record.key)
     }
 
     override func storedEvent(at sequence: Sequence64) throws(EventStoreError) -> UnsafeRawBufferPointer? {
