@@ -5,7 +5,7 @@ import ReckonCore
 /// libcrypto (loaded at run time, when present) is used because it hashes with the CPU's SHA
 /// instructions, an order of magnitude faster than the portable ``SHA256`` of the core, which
 /// is the fallback. On a 1M-row dump (180 MB) the portable one alone costs seconds.
-final class ContentHasher: @unchecked Sendable {   // used by one queue at a time
+final class ContentHasher: @unchecked Sendable {   // used by one thread at a time (an import: the parsing threads, one chunk after another)
     private typealias Init = @convention(c) (UnsafeMutableRawPointer) -> Int32
     private typealias Update = @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer?, Int) -> Int32
     private typealias Final = @convention(c) (UnsafeMutablePointer<UInt8>, UnsafeMutableRawPointer) -> Int32
@@ -37,7 +37,8 @@ final class ContentHasher: @unchecked Sendable {   // used by one queue at a tim
     private var context: UnsafeMutableRawPointer?
     private var crypto: Crypto?
     /// Whether the library was looked for: on the first use, not at `init`, so that loading it
-    /// (~1 ms) happens on the queue that hashes, not on the thread that starts an import.
+    /// (~1 ms) is not on the thread that starts an import (an import's reading thread loads it
+    /// ahead, ``loadLibrary()``).
     private var started = false
 
     deinit { context?.deallocate() }
