@@ -1,6 +1,6 @@
 import Foundation
 import ReckonCore
-import ReckonEngine
+@testable import ReckonEngine
 import ReckonLMDB
 import Testing
 
@@ -26,6 +26,12 @@ import Testing
     /// A header alone: the digest `sha256sum` (GNU coreutils) prints for these 106 bytes.
     @Test func aHeaderAlone() throws {
         #expect(try importedDigest(of: Self.header) == "d78f27cfb5d1cbd865d35ac810584885e02b82c8f93deb60249c04b30f89c81f")
+    }
+
+    /// Nothing hashed: the digest `sha256sum /dev/null` prints (what the dump reader's own test
+    /// checked while the reader hashed).
+    @Test func nothingHashed() {
+        #expect(ContentHasher().finalizeHex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
     /// A dump of ~3.5 MB, read in four 1 MiB chunks: the core's SHA-256 (checked against the
